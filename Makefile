@@ -1,0 +1,65 @@
+# hutch: the only entry points are `make install`, `make test` and `make bench`.
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+UID_NOW := $(shell id -u)
+PREFIX ?= $(if $(filter 0,$(UID_NOW)),/usr/local,$(HOME)/.local)
+SWIFT ?= swift
+SWIFT_RELEASE_FLAGS := -c release --static-swift-stdlib
+
+# Debian packages: what hutch needs to build and run, what the tests add
+# (a real registry, a Debian image builder, peers to compare with).
+RUNTIME_PACKAGES := libfuse3-dev fuse3 libseccomp-dev libarchive-dev uidmap \
+                    busybox-static pkg-config passt slirp4netns
+TEST_PACKAGES := docker-registry mmdebstrap skopeo fuse-overlayfs apache2-utils \
+                 sqlite3 git python3 gcc libc6-dev procps iproute2 curl util-linux
+BENCH_PACKAGES := podman buildah bubblewrap hyperfine fuse-overlayfs
+
+# Where `make test` installs the build for the unprivileged test users to run.
+E2E_ROOT ?= /tmp/hutch-e2e
+E2E_PREFIX := $(E2E_ROOT)/prefix
+
+.PHONY: all build install deps test-deps bench-deps test unit-test e2e-test bench clean
+
+all: build
+
+deps:
+	@Tests/harness/need-packages.sh $(RUNTIME_PACKAGES)
+
+test-deps:
+	@Tests/harness/need-packages.sh $(RUNTIME_PACKAGES) $(TEST_PACKAGES)
+
+bench-deps:
+	@Tests/harness/need-packages.sh $(RUNTIME_PACKAGES) $(TEST_PACKAGES) $(BENCH_PACKAGES)
+
+build: deps
+	$(SWIFT) build $(SWIFT_RELEASE_FLAGS)
+
+# Installs hutch, its helper executables and the seccomp profiles under PREFIX.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hutch/profiles
+	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch" $(DESTDIR)$(PREFIX)/bin/hutch
+	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch-unionfs" $(DESTDIR)$(PREFIX)/bin/hutch-unionfs
+	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/hutch/profiles/
+	@echo "installed hutch in $(DESTDIR)$(PREFIX)/bin"
+
+# Every test: the unit tests, then the end-to-end tests as the unprivileged
+# test users (created here when run as root), on both union back ends.
+test: test-deps build
+	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
+	@chmod -R a+rX $(E2E_ROOT)
+	@Tests/harness/setup.sh $(E2E_ROOT)
+	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh
+	@Tests/harness/summary.sh $(E2E_ROOT)/test.log
+
+unit-test: test-deps
+	$(SWIFT) test --skip EndToEndTests
+
+bench: bench-deps build
+	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
+	@chmod -R a+rX $(E2E_ROOT)
+	@Tests/harness/setup.sh $(E2E_ROOT)
+	Tests/bench/run.sh $(E2E_ROOT) docs/benchmarks.md
+
+clean:
+	rm -rf .build

@@ -1,0 +1,1 @@
+// Builder: filled in by its issue (see README.md).

@@ -1,0 +1,1 @@
+// Containers: filled in by its issue (see README.md).

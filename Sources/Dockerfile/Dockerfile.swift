@@ -1,0 +1,1 @@
+// Dockerfile: filled in by its issue (see README.md).

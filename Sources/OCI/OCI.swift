@@ -1,0 +1,1 @@
+// OCI: filled in by its issue (see README.md).

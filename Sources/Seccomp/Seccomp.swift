@@ -1,0 +1,1 @@
+// Seccomp: filled in by its issue (see README.md).

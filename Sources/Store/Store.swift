@@ -1,0 +1,1 @@
+// Store: filled in by its issue (see README.md).

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The root command. Each subcommand lives in its own file (RunCommand.swift,
+/// ProfileCommand.swift, ...) and calls one function of a module.
+struct Hutch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hutch",
+        abstract: "Rootless containers: build Dockerfile images and run them as sandboxed processes, no root needed.",
+        version: hutchVersion,
+        subcommands: [
+            // subcommands: keep one per line, so branches merge cleanly
+        ]
+    )
+}
+
+let hutchVersion = "0.1.0"

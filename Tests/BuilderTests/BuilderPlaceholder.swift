@@ -1,0 +1,6 @@
+import XCTest
+import Builder
+
+final class BuilderPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+import Containers
+
+final class ContainersPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

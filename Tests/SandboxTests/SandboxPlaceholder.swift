@@ -1,0 +1,6 @@
+import XCTest
+import Sandbox
+
+final class SandboxPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

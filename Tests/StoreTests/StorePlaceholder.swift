@@ -1,0 +1,6 @@
+import XCTest
+import Store
+
+final class StorePlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
