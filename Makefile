@@ -19,7 +19,7 @@ BENCH_PACKAGES := podman buildah bubblewrap hyperfine fuse-overlayfs
 E2E_ROOT ?= /tmp/hutch-e2e
 E2E_PREFIX := $(E2E_ROOT)/prefix
 
-.PHONY: all build install deps test-deps bench-deps test unit-test e2e-test bench clean
+.PHONY: all build install deps test-deps bench-deps test unit-test e2e-prepare bench clean
 
 all: build
 
@@ -40,7 +40,7 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hutch/profiles
 	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch" $(DESTDIR)$(PREFIX)/bin/hutch
 	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch-unionfs" $(DESTDIR)$(PREFIX)/bin/hutch-unionfs
-	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/hutch/profiles/
+	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/hutch/profiles/ 2>/dev/null || true
 	@echo "installed hutch in $(DESTDIR)$(PREFIX)/bin"
 
 # Every test: the unit tests, then the end-to-end tests as the unprivileged
@@ -51,6 +51,19 @@ test: test-deps build
 	@Tests/harness/setup.sh $(E2E_ROOT)
 	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh
 	@Tests/harness/summary.sh $(E2E_ROOT)/test.log
+
+# For working on one area: install a build (CONFIG=debug is quicker to
+# rebuild) under E2E_ROOT and set up the users, then run some tests with
+# HUTCH_E2E_ROOT=$(E2E_ROOT) swift test --filter EndToEndTests.SomeTests
+CONFIG ?= release
+e2e-prepare: test-deps
+	$(SWIFT) build $(if $(filter release,$(CONFIG)),$(SWIFT_RELEASE_FLAGS),)
+	install -d $(E2E_PREFIX)/bin $(E2E_PREFIX)/share/hutch/profiles
+	bin="$$($(SWIFT) build $(if $(filter release,$(CONFIG)),$(SWIFT_RELEASE_FLAGS),) --show-bin-path)"; \
+	  install -m 0755 "$$bin/hutch" "$$bin/hutch-unionfs" $(E2E_PREFIX)/bin/
+	install -m 0644 profiles/*.json $(E2E_PREFIX)/share/hutch/profiles/ 2>/dev/null || true
+	chmod -R a+rX $(E2E_ROOT)
+	Tests/harness/setup.sh $(E2E_ROOT)
 
 unit-test: test-deps
 	$(SWIFT) test --skip EndToEndTests
