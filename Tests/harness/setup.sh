@@ -13,9 +13,29 @@ ROOT=${1:?usage: setup.sh E2E_ROOT}
 mkdir -p "$ROOT"
 chmod 0755 "$ROOT"
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$ROOT/fixtures"
+
+# The Debian+python3 rootfs tar (cached in the building user's cache dir).
+python_fixture() { # user-or-empty
+    local out="$ROOT/fixtures/debian-python3.tar"
+    [ -s "$out" ] && return 0
+    if [ -n "${1:-}" ]; then
+        chown "$1:" "$ROOT/fixtures"
+        runuser -u "$1" -- env HOME="$(getent passwd "$1" | cut -d: -f6)" bash "$HERE/make-python-image.sh" "$out" \
+            || echo "warning: could not make the python fixture; the tests that need it will fail" >&2
+        chown root: "$ROOT/fixtures"
+    else
+        bash "$HERE/make-python-image.sh" "$out" \
+            || echo "warning: could not make the python fixture; the tests that need it will fail" >&2
+    fi
+    chmod a+r "$out" 2>/dev/null || true
+}
+
 if [ "$(id -u)" != 0 ]; then
     if grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then kind=subuid; else kind=nosub; fi
     echo "$(id -un) $kind" > "$ROOT/users"
+    python_fixture ""
     exit 0
 fi
 
@@ -34,6 +54,7 @@ for dev in /dev/fuse /dev/net/tun; do
     [ -e "$dev" ] && chmod 0666 "$dev"
 done
 printf 'hutch-sub subuid\nhutch-nosub nosub\n' > "$ROOT/users"
+python_fixture hutch-sub
 for u in hutch-sub hutch-nosub; do
     mkdir -p "$ROOT/home-tmp/$u"
     chown "$u:" "$ROOT/home-tmp/$u"

@@ -192,3 +192,17 @@ func XCTAssertStatus(_ result: CommandResult, _ status: Int32, _ message: String
     XCTAssertEqual(result.status, status, "\(message)\nstdout: \(result.stdout)\nstderr: \(result.stderr)",
                    file: file, line: line)
 }
+
+extension Harness {
+    /// The Debian+python3 root filesystem tar made by make-python-image.sh
+    /// (mmdebstrap in unshare mode), or a failure naming what is missing.
+    static func pythonFixture(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = root + "/fixtures/debian-python3.tar"
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            XCTFail("missing \(path): Tests/harness/setup.sh makes it with mmdebstrap as a user with a subuid range",
+                    file: file, line: line)
+            throw XCTSkip("python fixture missing")
+        }
+        return path
+    }
+}
