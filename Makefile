@@ -49,7 +49,7 @@ test: test-deps build
 	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
 	@chmod -R a+rX $(E2E_ROOT)
 	@Tests/harness/setup.sh $(E2E_ROOT)
-	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh
+	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test --disable-swift-testing 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh
 	@Tests/harness/summary.sh $(E2E_ROOT)/test.log
 
 # For working on one area: install a build (CONFIG=debug is quicker to
@@ -66,7 +66,7 @@ e2e-prepare: test-deps
 	Tests/harness/setup.sh $(E2E_ROOT)
 
 unit-test: test-deps
-	$(SWIFT) test --skip EndToEndTests
+	$(SWIFT) test --disable-swift-testing --skip EndToEndTests
 
 bench: bench-deps build
 	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
