@@ -58,7 +58,7 @@ let package = Package(
 
         // Executables: thin.
         .executableTarget(name: "hutch",
-                          dependencies: ["Builder", "Containers", "Seccomp", "Store", "Registry", "OCI",
+                          dependencies: ["Builder", "Dockerfile", "Containers", "Seccomp", "Store", "Registry", "OCI",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swift5),
         .executableTarget(name: "hutch-unionfs", dependencies: ["UnionFS"], swiftSettings: swift5),
