@@ -9,6 +9,8 @@ struct Hutch: ParsableCommand {
         version: hutchVersion,
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
+            ProfileCommand.self,
+            InfoCommand.self,
         ]
     )
 }
