@@ -62,8 +62,10 @@ enum ProfileDecoder {
             return "not valid JSON: the file is empty"
         }
         do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [])
-            return "not valid JSON: the top level must be an object"
+            let object = try JSONSerialization.jsonObject(with: data, options: [])
+            guard let top = object as? [String: Any] else { return "not valid JSON: the top level must be an object" }
+            if let (path, message) = badNumber(in: top) { return "\(path): \(message)" }
+            return "not a seccomp profile"
         } catch {
             let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
             if text.contains("end of file") || text.contains("Unexpected end") {
@@ -77,6 +79,33 @@ enum ProfileDecoder {
             }
             return "not valid JSON: \(text)"
         }
+    }
+
+    /// Foundation calls a negative or oversized number "not valid JSON"
+    /// without saying where: find it among the numeric fields.
+    static func badNumber(in top: [String: Any]) -> (String, String)? {
+        func check(_ value: Any?, _ path: String, max: Double) -> (String, String)? {
+            guard let value else { return nil }
+            guard let n = value as? NSNumber else { return nil }
+            let d = n.doubleValue
+            if d < 0 || d != d.rounded() || d > max {
+                return (path, "\(n) is not a whole number from 0 to \(UInt64(max))")
+            }
+            return nil
+        }
+        let u32 = Double(UInt32.max), u64 = Double(UInt64.max)
+        if let bad = check(top["defaultErrnoRet"], "defaultErrnoRet", max: u32) { return bad }
+        for (i, rule) in ((top["syscalls"] as? [Any]) ?? []).enumerated() {
+            guard let rule = rule as? [String: Any] else { continue }
+            if let bad = check(rule["errnoRet"], "syscalls[\(i)].errnoRet", max: u32) { return bad }
+            for (j, arg) in ((rule["args"] as? [Any]) ?? []).enumerated() {
+                guard let arg = arg as? [String: Any] else { continue }
+                for (key, max) in [("index", u32), ("value", u64), ("valueTwo", u64)] {
+                    if let bad = check(arg[key], "syscalls[\(i)].args[\(j)].\(key)", max: max) { return bad }
+                }
+            }
+        }
+        return nil
     }
 
     static func location(ofOffset offset: Int, in data: Data) -> (Int, Int) {
