@@ -82,7 +82,11 @@ enum HostChecks {
         let base = storage + "/tmp"
         try? FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let dir = base + "/info-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer {
+            // The kernel leaves work/work mode 000 after a mount: open it up to remove the tree.
+            for sub in ["work/work", "work/index", "work"] { chmod(dir + "/" + sub, 0o700) }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         for sub in ["lower", "upper", "work", "merged"] {
             do { try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true) } catch {
                 return .init(ok: false, detail: "could not create a test folder in \(base): \(error)", fix: "check the storage folder's permissions")
