@@ -18,6 +18,8 @@ struct Hutch: ParsableCommand {
             ImportCommand.self,
             ImageCommand.self,
             SystemCommand.self,
+            ProfileCommand.self,
+            InfoCommand.self,
         ]
     )
 }
