@@ -49,8 +49,8 @@ test: test-deps build
 	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
 	@chmod -R a+rX $(E2E_ROOT)
 	@Tests/harness/setup.sh $(E2E_ROOT)
-	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test --disable-swift-testing 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh
-	@Tests/harness/summary.sh $(E2E_ROOT)/test.log
+	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test --disable-swift-testing 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh; \
+	  status=$$?; Tests/harness/summary.sh $(E2E_ROOT)/test.log && exit $$status
 
 # For working on one area: install a build (CONFIG=debug is quicker to
 # rebuild) under E2E_ROOT and set up the users, then run some tests with

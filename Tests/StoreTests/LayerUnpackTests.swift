@@ -107,16 +107,16 @@ final class LayerUnpackTests: XCTestCase {
         XCTAssertEqual(store.layers.all(), [])
     }
 
-    func testUnpackOf5000FilesIsFast() throws {
+    // Speed belongs to `make bench`, not to a timed test: this checks that a
+    // layer of 5,000 files unpacks whole.
+    func testUnpackOf5000Files() throws {
         var entries: [TarEntry] = (0..<50).map { TarEntry("d\($0)/", .dir) }
         for i in 0..<5000 { entries.append(TarEntry("d\(i % 50)/f\(i)", .file("content \(i)"))) }
         let tar = dir + "/many.tar.gz"
         writeTar(entries, to: tar)
-        let start = Date()
         let r = try store.layers.unpack(blobAt: tar, ownership: .xattr, lock: store.lock)
-        let elapsed = Date().timeIntervalSince(start)
         XCTAssertEqual(r.entries, 5050)
-        XCTAssertLessThan(elapsed, 1.0, "5,000 files took \(elapsed) s")
-        print("unpacked 5,050 entries in \(elapsed) s")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: store.layers.path(for: r.diffID))
+        XCTAssertEqual(files.count, 5050)
     }
 }
