@@ -4,7 +4,7 @@
 #include "internal.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -70,8 +70,14 @@ static int find_in_path(const char *name, const char *path, char *out, size_t si
     return -1;
 }
 
-static void exec_command(const struct csandbox_spec *spec, int error_fd) __attribute__((noreturn));
-static void exec_command(const struct csandbox_spec *spec, int error_fd) {
+struct command_args {
+    const struct csandbox_spec *spec;
+    int error_fd;
+};
+
+static int exec_command(void *arg) {
+    const struct csandbox_spec *spec = ((const struct command_args *)arg)->spec;
+    int error_fd = ((const struct command_args *)arg)->error_fd;
     sigset_t none;
     sigemptyset(&none);
     struct sigaction dfl;
@@ -97,10 +103,12 @@ static void exec_command(const struct csandbox_spec *spec, int error_fd) {
     }
     /* The bounding set needs CAP_SETPCAP, which setresuid may take away. */
     if (drop_capabilities(spec) != 0) fail(error_fd, CSANDBOX_STAGE_CAPS, "bounding set");
-    if (spec->set_groups && setgroups((size_t)spec->ngroups, spec->groups) != 0)
+    /* Raw syscalls: glibc's wrappers would signal the threads it believes
+     * this process still has (those of hutch, copied with its memory). */
+    if (spec->set_groups && syscall(SYS_setgroups, (size_t)spec->ngroups, spec->groups) != 0)
         fail(error_fd, CSANDBOX_STAGE_GROUPS, "");
-    if (setresgid(spec->gid, spec->gid, spec->gid) != 0) fail(error_fd, CSANDBOX_STAGE_USER, "gid");
-    if (setresuid(spec->uid, spec->uid, spec->uid) != 0) fail(error_fd, CSANDBOX_STAGE_USER, "uid");
+    if (syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) != 0) fail(error_fd, CSANDBOX_STAGE_USER, "gid");
+    if (syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) != 0) fail(error_fd, CSANDBOX_STAGE_USER, "uid");
     /* When the uid was never 0 in the namespace the kernel keeps every
      * capability across setresuid: set them explicitly. */
     if (set_capabilities(spec->cap_effective) != 0) fail(error_fd, CSANDBOX_STAGE_CAPS, "capset");
@@ -132,9 +140,12 @@ void csandbox_init(const struct csandbox_spec *spec, int error_fd) {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
-    pid_t command = _Fork();
+    /* vfork-like: the command borrows the init's memory until it execs,
+     * so the page tables of hutch's big address space are not copied again. */
+    static char stack[64 * 1024] __attribute__((aligned(16)));
+    struct command_args args = { spec, error_fd };
+    pid_t command = clone(exec_command, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
     if (command < 0) fail(error_fd, CSANDBOX_STAGE_FORK, "");
-    if (command == 0) exec_command(spec, error_fd);
 
     /* Only the command reports from now on; the init keeps no descriptor, so
      * the terminal and pipes close when the command's side does. */

@@ -71,15 +71,35 @@ struct child_args {
     int error_fd;
 };
 
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t len = strlen(text);
+    ssize_t n = write(fd, text, len);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return n == (ssize_t)len ? 0 : -1;
+}
+
 static int child_main(void *arg) {
     const struct child_args *a = arg;
     const struct csandbox_spec *spec = a->spec;
-    char byte;
-    ssize_t n;
-    /* Wait until the parent wrote the id maps: before that we have no ids. */
-    do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
-    if (n != 1) _exit(125); /* the parent gave up and closed the pipe */
-    close(a->sync_fd);
+    if (spec->self_uid_map) {
+        if (write_file("/proc/self/setgroups", "deny") != 0 ||
+            write_file("/proc/self/uid_map", spec->self_uid_map) != 0 ||
+            write_file("/proc/self/gid_map", spec->self_gid_map) != 0) {
+            csandbox_report(a->error_fd, CSANDBOX_STAGE_IDMAP, errno, "");
+            _exit(125);
+        }
+    } else {
+        /* Wait until the parent wrote the id maps: before that we have no ids. */
+        char byte;
+        ssize_t n;
+        do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
+        if (n != 1) _exit(125); /* the parent gave up and closed the pipe */
+        close(a->sync_fd);
+    }
     /* Out of hutch's process group: the terminal's signals reach hutch, which
      * forwards them once; with -t the container has a terminal of its own. */
     setsid();
@@ -121,6 +141,10 @@ int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *chil
         return -err;
     }
     child->pid = pid;
+    if (spec->self_uid_map) {
+        close(sync[1]);
+        sync[1] = -1;
+    }
     child->sync_fd = sync[1];
     child->error_fd = errs[0];
     return 0;
@@ -129,9 +153,11 @@ int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *chil
 int csandbox_release(struct csandbox_child *child, struct csandbox_error *error) {
     char byte = 1;
     ssize_t n;
-    do { n = write(child->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
-    close(child->sync_fd);
-    child->sync_fd = -1;
+    if (child->sync_fd >= 0) {
+        do { n = write(child->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
+        close(child->sync_fd);
+        child->sync_fd = -1;
+    }
     memset(error, 0, sizeof *error);
     size_t got = 0;
     while (got < sizeof *error) {

@@ -43,12 +43,14 @@ public final class SandboxProcess {
             guard rc == 0 else {
                 throw SandboxError.setup("cannot create the container's namespaces: \(SystemFiles.describe(-rc))\(namespaceHint(-rc))")
             }
-            do {
-                try writeIDMaps(spec.idMappings, pid: child.pid)
-            } catch {
-                close(child.sync_fd); close(child.error_fd)
-                reap(child.pid)
-                throw error
+            if spec.idMappings.useHelpers {
+                do {
+                    try writeIDMaps(spec.idMappings, pid: child.pid)
+                } catch {
+                    close(child.sync_fd); close(child.error_fd)
+                    reap(child.pid)
+                    throw error
+                }
             }
             var failure = csandbox_error()
             if csandbox_release(&child, &failure) != 0 {
@@ -102,27 +104,17 @@ public final class SandboxProcess {
         return " (user namespaces may be disabled: see `hutch info`)"
     }
 
-    /// Without a subordinate range the one-line maps are written directly
-    /// (free); with one, newuidmap and newgidmap run side by side.
+    /// With a subordinate range, newuidmap and newgidmap write the maps,
+    /// side by side. (Without one the child writes its own one-line maps.)
     static func writeIDMaps(_ maps: IDMappings, pid: pid_t) throws {
-        if maps.useHelpers {
-            let uidArgs = ["/usr/bin/newuidmap", String(pid)] + IDMappings.helperArguments(maps.uids)
-            let gidArgs = ["/usr/bin/newgidmap", String(pid)] + IDMappings.helperArguments(maps.gids)
-            let uidHelper = try spawnHelper(uidArgs)
-            let gidHelper = try? spawnHelper(gidArgs)
-            let uidOK = waitHelper(uidHelper)
-            let gidOK = gidHelper.map(waitHelper) ?? false
-            guard uidOK, gidOK else {
-                throw SandboxError.setup("\(uidOK ? "newgidmap" : "newuidmap") failed to write the id map of the container (check your ranges in /etc/subuid and /etc/subgid, and that the uidmap package is installed)")
-            }
-            return
-        }
-        let proc = "/proc/\(pid)/"
-        var err = SystemFiles.write("deny", to: proc + "setgroups")
-        if err == 0 { err = SystemFiles.write(IDMappings.mapText(maps.uids), to: proc + "uid_map") }
-        if err == 0 { err = SystemFiles.write(IDMappings.mapText(maps.gids), to: proc + "gid_map") }
-        guard err == 0 else {
-            throw SandboxError.setup("cannot write the container's id map: \(SystemFiles.describe(err))")
+        let uidArgs = ["/usr/bin/newuidmap", String(pid)] + IDMappings.helperArguments(maps.uids)
+        let gidArgs = ["/usr/bin/newgidmap", String(pid)] + IDMappings.helperArguments(maps.gids)
+        let uidHelper = try spawnHelper(uidArgs)
+        let gidHelper = try? spawnHelper(gidArgs)
+        let uidOK = waitHelper(uidHelper)
+        let gidOK = gidHelper.map(waitHelper) ?? false
+        guard uidOK, gidOK else {
+            throw SandboxError.setup("\(uidOK ? "newgidmap" : "newuidmap") failed to write the id map of the container (check your ranges in /etc/subuid and /etc/subgid, and that the uidmap package is installed)")
         }
     }
 
@@ -164,6 +156,7 @@ public final class SandboxProcess {
         case CSANDBOX_STAGE_USER.rawValue, CSANDBOX_STAGE_GROUPS.rawValue: return .setup("cannot switch to the container's user (\(detail)): \(reason)")
         case CSANDBOX_STAGE_CAPS.rawValue: return .setup("cannot set capabilities (\(detail)): \(reason)")
         case CSANDBOX_STAGE_SECCOMP.rawValue: return .setup("cannot load the seccomp filter: \(reason)")
+        case CSANDBOX_STAGE_IDMAP.rawValue: return .setup("cannot write the container's id map: \(reason)")
         case CSANDBOX_STAGE_SYNC.rawValue: return .setup("the container's init stopped before it started the command")
         default: return .setup("cannot start the container (\(detail)): \(reason)")
         }

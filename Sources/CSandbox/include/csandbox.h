@@ -48,6 +48,7 @@ struct csandbox_rlimit {
 enum csandbox_stage {
     CSANDBOX_STAGE_NONE = 0,
     CSANDBOX_STAGE_SYNC,
+    CSANDBOX_STAGE_IDMAP,
     CSANDBOX_STAGE_MOUNT,
     CSANDBOX_STAGE_HOSTNAME,
     CSANDBOX_STAGE_NETWORK,
@@ -72,6 +73,11 @@ struct csandbox_error {
 };
 
 struct csandbox_spec {
+    /* Without newuidmap, the child writes its own one-line maps (allowed
+     * for one's own id): no round trip to the parent. NULL: wait on sync_fd
+     * until the parent has written them. */
+    const char *self_uid_map;
+    const char *self_gid_map;
     int new_network;               /* a network namespace too (user, mount, pid, uts, ipc always) */
     const struct csandbox_op *ops;
     int nops;
@@ -110,7 +116,7 @@ struct csandbox_spec {
 
 struct csandbox_child {
     pid_t pid;       /* the container's init, in the parent's PID namespace */
-    int sync_fd;     /* write one byte once the id maps are written */
+    int sync_fd;     /* write one byte once the id maps are written (-1: the child writes them) */
     int error_fd;    /* read a csandbox_error, or EOF when exec succeeded */
 };
 
