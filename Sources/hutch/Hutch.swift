@@ -20,6 +20,7 @@ struct Hutch: ParsableCommand {
             SystemCommand.self,
             ProfileCommand.self,
             InfoCommand.self,
+            RunCommand.self,
         ]
     )
 }
