@@ -1,4 +1,5 @@
 import ArgumentParser
+import Containers
 import Sandbox
 
 /// `hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]`: parses Docker's
@@ -89,7 +90,8 @@ struct RunCommand: ParsableCommand {
         options.interactive = interactive
         options.tty = tty
         do {
-            let spec = try SandboxSpec.forRootfs(rootfs, command: command, options: options)
+            var spec = try SandboxSpec.forRootfs(rootfs, command: command, options: options)
+            if let warning = try spec.compileSeccompFilter() { FileHandleOutput.standardError.write(warning + "\n") }
             throw ExitCode(try Sandbox.run(spec))
         } catch let error as SandboxError {
             throw CLIError(error.description, exitCode: error.exitCode)

@@ -1,0 +1,27 @@
+import Sandbox
+import Seccomp
+
+extension SandboxSpec {
+    /// Compiles the seccomp profile the container asked for (the default
+    /// one unless `--security-opt seccomp=...` said otherwise) for its final
+    /// capability set, so includes/excludes by capability resolve as Docker
+    /// resolves them. The BPF is installed by the child, last, before exec.
+    /// Returns the one-line warning for syscalls this libseccomp does not know.
+    @discardableResult
+    public mutating func compileSeccompFilter(library: ProfileLibrary = .standard()) throws -> String? {
+        let reference: String?
+        switch seccomp {
+        case .unconfined:
+            seccompFilter = nil
+            return nil
+        case .defaultProfile:
+            reference = nil
+        case .profile(let value):
+            reference = value
+        }
+        let names = (0..<CapabilitySet.names.count).filter(capabilities.contains).map { "CAP_" + CapabilitySet.names[$0] }
+        let filter = try Seccomp.seccompFilter(for: reference, target: .host(capabilities: names), library: library)
+        seccompFilter = filter?.bpf
+        return filter?.warning
+    }
+}
