@@ -49,8 +49,12 @@ public final class LayerStore: @unchecked Sendable {
     /// ids); the sandbox sets this to a remover that enters the user namespace.
     nonisolated(unsafe) public static var privilegedRemover: ((String) throws -> Void)? = nil
 
-    init(directory: String) throws {
+    /// The store's lock, taken to move a finished layer into place.
+    let storeLock: FileLock?
+
+    init(directory: String, lock: FileLock? = nil) throws {
         self.directory = directory
+        self.storeLock = lock
         try makeDirectory(directory, mode: 0o700)
     }
 
@@ -74,6 +78,14 @@ public final class LayerStore: @unchecked Sendable {
     /// Unpacks a layer blob (tar, tar+gzip or tar+zstd: detected) unless
     /// already present. Verifies the uncompressed digest against
     /// `expectedDiffID` when given. Safe to call from several processes at once.
+    @discardableResult
+    public func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil,
+                       ownership: OwnershipMode = .current) throws -> LayerRecord {
+        guard let storeLock else { throw StoreError.io("layer store opened without its lock:", path: directory, errno: EINVAL) }
+        return try unpack(blobAt: blobPath, expectedDiffID: expectedDiffID, ownership: ownership, lock: storeLock)
+    }
+
+    /// The same, with the lock given (the store's own callers hold it already).
     @discardableResult
     public func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil,
                        ownership: OwnershipMode = .current, lock: FileLock) throws -> LayerRecord {

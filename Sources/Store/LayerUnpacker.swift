@@ -109,7 +109,7 @@ final class LayerUnpacker {
         let writer = archive_write_disk_new()!
         defer { archive_write_free(writer) }
         var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS
-            | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+            | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_XATTR
         if ownership == .chown { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(writer, flags)
 
@@ -169,6 +169,7 @@ final class LayerUnpacker {
                 close(fd)
                 archive_entry_set_hardlink(entry, destination + "/" + target)
             }
+            dropBookkeepingXattrs(entry)
             archive_entry_set_pathname(entry, destination + "/" + rel)
             if ownership == .xattr {
                 // Owned by us on disk (so setuid bits survive); the archive's ids go in the xattr.
@@ -250,6 +251,26 @@ final class LayerUnpacker {
         }
         return fd
     }
+}
+
+/// Keeps the xattrs an image may carry (security.capability, user.*) and
+/// drops those that would speak for overlay or the store (a layer must not
+/// forge whiteouts, redirects or override_stat through xattrs).
+func dropBookkeepingXattrs(_ entry: OpaquePointer) {
+    guard archive_entry_xattr_reset(entry) > 0 else { return }
+    var kept: [(String, [UInt8])] = []
+    var name: UnsafePointer<CChar>?
+    var value: UnsafeRawPointer?
+    var size = 0
+    var dropped = false
+    while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK, let name {
+        let key = String(cString: name)
+        if UpperWalker.isBookkeeping(key) { dropped = true; continue }
+        kept.append((key, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+    }
+    guard dropped else { return }
+    archive_entry_xattr_clear(entry)
+    for (k, v) in kept { v.withUnsafeBytes { archive_entry_xattr_add_entry(entry, k, $0.baseAddress, $0.count) } }
 }
 
 /// An entry's path relative to the layer root; absolute paths and `..` are refused.
