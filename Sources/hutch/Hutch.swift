@@ -15,6 +15,8 @@ struct Hutch: ParsableCommand {
             InspectCommand.self,
             HistoryCommand.self,
             ImportCommand.self,
+            SaveCommand.self,
+            LoadCommand.self,
             ImageCommand.self,
             SystemCommand.self,
         ]
