@@ -3,7 +3,7 @@ import CArchive
 
 /// Builds test archives with libarchive, including entries no honest tool writes.
 struct TarEntry {
-    enum Kind { case file(String), dir, symlink(String), hardlink(String), char(Int, Int), fifo }
+    enum Kind { case file(String), dir, symlink(String), hardlink(String), char(Int, Int), fifo, bytes([UInt8]) }
     var path: String
     var kind: Kind
     var mode: Int32 = 0o644
@@ -58,6 +58,10 @@ func writeTar(_ entries: [TarEntry], to path: String, compression: Compression =
             archive_entry_set_filetype(entry, 0o020000)
             archive_entry_set_rdevmajor(entry, dev_t(major))
             archive_entry_set_rdevminor(entry, dev_t(minor))
+        case let .bytes(bytes):
+            data = bytes
+            archive_entry_set_filetype(entry, 0o100000)
+            archive_entry_set_size(entry, la_int64_t(data.count))
         case .fifo:
             archive_entry_set_filetype(entry, 0o010000)
         }
