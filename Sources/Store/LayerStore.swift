@@ -46,8 +46,9 @@ public enum OwnershipMode: String, Sendable {
 public final class LayerStore: @unchecked Sendable {
     public let directory: String
     /// Removes a folder the user cannot remove alone (files owned by mapped
-    /// ids); the sandbox sets this to a remover that enters the user namespace.
-    nonisolated(unsafe) public static var privilegedRemover: ((String) throws -> Void)? = nil
+    /// ids): by default `rm -rf` as root of a user namespace mapping the
+    /// user's subordinate ids (MappedOwnerRemover).
+    nonisolated(unsafe) public static var privilegedRemover: ((String) throws -> Void)? = { try MappedOwnerRemover.remove($0) }
 
     /// The store's lock, taken to move a finished layer into place.
     let storeLock: FileLock?
