@@ -46,7 +46,7 @@ final class ImageArchiveContents {
                 case AE_IFLNK:
                     let target = String(cString: archive_entry_symlink(entry))
                     let base = path.split(separator: "/").dropLast().joined(separator: "/")
-                    links[path] = try Self.clean(target.hasPrefix("/") ? target : (base.isEmpty ? target : base + "/" + target))
+                    links[path] = try Self.resolve(target.hasPrefix("/") ? target : base + "/" + target, raw: raw)
                     continue
                 case AE_IFREG: break
                 default: throw StoreError.brokenImageArchive("\(raw) is a device or fifo; image archives hold files, folders and links")
@@ -92,6 +92,20 @@ final class ImageArchiveContents {
         do { return try cleanPath(raw.hasPrefix("/") ? String(raw.drop { $0 == "/" }) : raw) } catch {
             throw StoreError.brokenImageArchive("entry \(raw) leads outside the archive")
         }
+    }
+
+    /// A link target within the archive: `..` steps back a folder, never above the top.
+    static func resolve(_ target: String, raw: String) throws -> String {
+        var parts: [Substring] = []
+        for c in target.split(separator: "/") where c != "." {
+            if c == ".." {
+                guard !parts.isEmpty else { throw StoreError.brokenImageArchive("link \(raw) leads outside the archive") }
+                parts.removeLast()
+            } else {
+                parts.append(c)
+            }
+        }
+        return parts.joined(separator: "/")
     }
 
     /// The blob behind `name`, following links within the archive.

@@ -34,6 +34,7 @@ public final class Store: @unchecked Sendable {
         images = ImageStore(path: root + "/images.json")
         blobs.collectLeftovers()
         layers.collectLeftovers()
+        AtomicFile.collectLeftovers(in: root)
     }
 
     /// Opens the store the CLI flags and environment name.

@@ -117,6 +117,7 @@ final class ImageArchiveTests: XCTestCase {
             ("fewer layers than the config", [TarEntry(configName, .bytes([UInt8](config))), manifest([])], "its config lists 1"),
             ("dotdot path", [TarEntry("../../x", .file("x"))], "leads outside the archive"),
             ("symlink out", [TarEntry("manifest.json", .symlink("/etc/passwd"))], "neither manifest.json"),
+            ("symlink up and out", [TarEntry("a/manifest.json", .symlink("../../manifest.json"))], "leads outside the archive"),
             ("symlink loop", [TarEntry("manifest.json", .symlink("manifest.json"))], "neither manifest.json"),
             ("device", [TarEntry("dev", .char(1, 3))], "device or fifo"),
             ("OCI blob with the wrong bytes", [TarEntry("oci-layout", .file("{}")),
