@@ -21,13 +21,16 @@ final class ImageArchiveContents {
     var added = Set<Digest>()
     static let smallLimit = 8 << 20
 
-    init(fd: Int32, blobs: BlobStore) throws {
+    init() {}
+
+    /// Reads the whole archive; on failure `added` says which blobs it had put in the store.
+    func read(fd: Int32, blobs: BlobStore) throws {
         let a = archive_read_new()!
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
         archive_read_support_format_tar(a)
+        guard archive_read_open_fd(a, fd, 1 << 17) == ARCHIVE_OK else { throw Self.error(a) }
         do {
-            guard archive_read_open_fd(a, fd, 1 << 17) == ARCHIVE_OK else { throw Self.error(a) }
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 17, alignment: 16)
             defer { buffer.deallocate() }
             var entryPointer: OpaquePointer?
@@ -76,9 +79,6 @@ final class ImageArchiveContents {
                     throw e
                 }
             }
-        } catch {
-            for d in added { blobs.delete(d) }
-            throw error
         }
     }
 

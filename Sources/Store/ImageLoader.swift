@@ -17,11 +17,12 @@ extension Store {
     /// Returns Docker's lines: `Loaded image: NAME:TAG` per tag, or
     /// `Loaded image ID: sha256:...` for an image without one.
     public func loadImages(from fd: Int32) throws -> [String] {
-        let contents = try ImageArchiveContents(fd: fd, blobs: blobs)
+        let contents = ImageArchiveContents()
         var newLayers: [Digest] = []
         var needed = Set<Digest>()
         let lines: [String]
         do {
+            try contents.read(fd: fd, blobs: blobs)
             let pending: [PendingImage]
             if contents.has("manifest.json") {
                 pending = try dockerArchiveImages(contents)
@@ -56,12 +57,26 @@ extension Store {
             }
         } catch {
             // Nothing of a failed load stays: its blobs and the layers it unpacked go.
-            for d in newLayers { try? layers.delete(d) }
-            for d in contents.added { blobs.delete(d) }
+            removeUnreferenced(blobs: contents.added, layers: newLayers)
             throw error
         }
-        for d in contents.added where !needed.contains(d) { blobs.delete(d) }
+        removeUnreferenced(blobs: contents.added.subtracting(needed), layers: [])
         return lines
+    }
+
+    /// Deletes these blobs and layers unless an image in the store uses
+    /// them (another process may have recorded one meanwhile).
+    func removeUnreferenced(blobs doomed: Set<Digest>, layers doomedLayers: [Digest]) {
+        _ = try? withLock {
+            var usedBlobs = Set<Digest>(), usedLayers = Set<Digest>()
+            for record in (try? images.load().images.values).map(Array.init) ?? [] {
+                usedBlobs.formUnion([record.id, record.manifestDigest])
+                if let m = try? manifest(of: record) { usedBlobs.formUnion(m.layers.map(\.digest)) }
+                if let c = try? config(of: record.id) { usedLayers.formUnion(c.rootfs.diffIDs) }
+            }
+            for d in doomedLayers where !usedLayers.contains(d) { try? layers.delete(d) }
+            for d in doomed where !usedBlobs.contains(d) { blobs.delete(d) }
+        }
     }
 
     private func configChecked(_ digest: Digest) throws -> ImageConfig {

@@ -78,7 +78,10 @@ public final class LayerStore: @unchecked Sendable {
 
     /// Unpacks a layer blob (tar, tar+gzip or tar+zstd: detected) unless
     /// already present. Verifies the uncompressed digest against
-    /// `expectedDiffID` when given. Safe to call from several processes at once.
+    /// `expectedDiffID` when given. Safe to call from several processes at
+    /// once. Takes the store lock for a moment: do not call it inside
+    /// `Store.withLock` (flock is per open file, so the inner unlock would
+    /// release the outer hold).
     @discardableResult
     public func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil,
                        ownership: OwnershipMode = .current) throws -> LayerRecord {
