@@ -63,6 +63,10 @@ final class ImageArchiveTests: XCTestCase {
             XCTAssertEqual(Harness.hutch(["images", "-q"], as: user, env: four).stdout, "")
             XCTAssertEqual(Harness.sh("ls \(work)/four/blobs/sha256 \(work)/four/blobs/tmp \(work)/four/layers", as: user).stdout
                 .split(separator: "\n").filter { !$0.hasSuffix(":") && !$0.isEmpty }, [])
+            // Binary to a terminal: refused, as Docker does.
+            let tty = Harness.sh("script -qec 'hutch save busybox:e2e' /dev/null", as: user, env: one)
+            XCTAssertNotEqual(tty.status, 0)
+            XCTAssertTrue(tty.stdout.contains("Error: cowardly refusing to save to a terminal. Use the -o flag or redirect"), tty.stdout)
             let missing = Harness.hutch(["save", "-o", work + "/x.tar", "nosuch"], as: user, env: one)
             XCTAssertEqual(missing.stderr, "Error: No such image: nosuch:latest\n")
             XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/x.tar"))
