@@ -246,6 +246,18 @@ final class LayerCommitTests: XCTestCase {
         XCTAssertFalse(store.layers.contains(c.diffID))
     }
 
+    func testCommitOf5000FilesIsQuick() throws {
+        var entries: [TarEntry] = (0..<50).map { TarEntry("d\($0)/", .dir) }
+        for i in 0..<5000 { entries.append(TarEntry("d\(i % 50)/f\(i)", .file("content \(i)"))) }
+        let r = try unpack(entries)
+        let start = Date()
+        let c = try store.commitLayer(upper: store.layers.path(for: r.diffID), compressionLevel: 1)
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(c.entries, 5050)
+        XCTAssertLessThan(elapsed, 5.0, "5,000 files took \(elapsed) s")
+        print("committed 5,050 entries in \(elapsed) s")
+    }
+
     func testOwnerMapping() {
         let m = OwnerMapping(uids: [.init(container: 0, host: 1000, count: 1), .init(container: 1, host: 100000, count: 65536)],
                              gids: [.init(container: 0, host: 1000, count: 1)])
