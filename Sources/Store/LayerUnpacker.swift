@@ -109,9 +109,10 @@ final class LayerUnpacker {
         let writer = archive_write_disk_new()!
         defer { archive_write_free(writer) }
         var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_SYMLINKS
-            | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_XATTR
+            | ARCHIVE_EXTRACT_SECURE_NODOTDOT
         if ownership == .chown { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(writer, flags)
+        var xattrsOn = false
 
         var size: Int64 = 0
         var entries = 0
@@ -169,7 +170,12 @@ final class LayerUnpacker {
                 close(fd)
                 archive_entry_set_hardlink(entry, destination + "/" + target)
             }
-            dropBookkeepingXattrs(entry)
+            // Restoring xattrs costs syscalls on every entry: asked for only where there are some.
+            let hasXattrs = dropBookkeepingXattrs(entry)
+            if hasXattrs != xattrsOn {
+                archive_write_disk_set_options(writer, hasXattrs ? flags | ARCHIVE_EXTRACT_XATTR : flags)
+                xattrsOn = hasXattrs
+            }
             archive_entry_set_pathname(entry, destination + "/" + rel)
             if ownership == .xattr {
                 // Owned by us on disk (so setuid bits survive); the archive's ids go in the xattr.
@@ -256,8 +262,10 @@ final class LayerUnpacker {
 /// Keeps the xattrs an image may carry (security.capability, user.*) and
 /// drops those that would speak for overlay or the store (a layer must not
 /// forge whiteouts, redirects or override_stat through xattrs).
-func dropBookkeepingXattrs(_ entry: OpaquePointer) {
-    guard archive_entry_xattr_reset(entry) > 0 else { return }
+/// True when the entry keeps some.
+@discardableResult
+func dropBookkeepingXattrs(_ entry: OpaquePointer) -> Bool {
+    guard archive_entry_xattr_reset(entry) > 0 else { return false }
     var kept: [(String, [UInt8])] = []
     var name: UnsafePointer<CChar>?
     var value: UnsafeRawPointer?
@@ -268,9 +276,10 @@ func dropBookkeepingXattrs(_ entry: OpaquePointer) {
         if UpperWalker.isBookkeeping(key) { dropped = true; continue }
         kept.append((key, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
     }
-    guard dropped else { return }
+    guard dropped else { return true }
     archive_entry_xattr_clear(entry)
     for (k, v) in kept { v.withUnsafeBytes { archive_entry_xattr_add_entry(entry, k, $0.baseAddress, $0.count) } }
+    return !kept.isEmpty
 }
 
 /// An entry's path relative to the layer root; absolute paths and `..` are refused.
