@@ -207,7 +207,7 @@ final class LayerCommitTests: XCTestCase {
         let upper = store.root + "/upper"
         let fm = FileManager.default
         try fm.createDirectory(atPath: upper + "/etc", withIntermediateDirectories: true)
-        fm.createFile(atPath: upper + "/etc/hostname", contents: Data("box\n".utf8))
+        _ = fm.createFile(atPath: upper + "/etc/hostname", contents: Data("box\n".utf8))
         setxattr(upper + "/etc", "user.overlay.origin", "garbage", 7, 0)
         setxattr(upper + "/etc", "user.overlay.impure", "y", 1, 0)
         var hasDeviceWhiteout = false
@@ -236,7 +236,7 @@ final class LayerCommitTests: XCTestCase {
     func testAdoptRefusesMetacopyAndGivesTheUpperBack() throws {
         let upper = store.root + "/upper"
         try FileManager.default.createDirectory(atPath: upper, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: upper + "/big", contents: Data())
+        _ = FileManager.default.createFile(atPath: upper + "/big", contents: Data())
         setxattr(upper + "/big", "user.overlay.metacopy", "", 0, 0)
         let c = try store.commitLayer(upper: upper)
         XCTAssertThrowsError(try store.layers.adopt(upper: upper, committed: c)) { e in
