@@ -13,3 +13,10 @@ static inline int hutch_openat2(int dirfd, const char *path, int flags, unsigned
     struct open_how how = { .flags = (unsigned long long)flags, .mode = mode, .resolve = resolve };
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
+
+/* unshare(2) is declared only under _GNU_SOURCE: the store's remover of
+   files owned by subordinate ids calls it in a freshly forked child. */
+#define HUTCH_CLONE_NEWUSER 0x10000000
+static inline int hutch_unshare(int flags) {
+    return (int)syscall(SYS_unshare, flags);
+}

@@ -25,6 +25,16 @@ public enum AtomicFile {
         if syncDirectory { try syncDir(dir) }
     }
 
+    /// Removes `.tmp-NAME-PID-N` files whose writer is gone (a kill -9
+    /// between create and rename); the PID in the name says whose it is.
+    public static func collectLeftovers(in dir: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".tmp-") {
+            let fields = name.split(separator: "-")
+            guard fields.count >= 3, let pid = pid_t(fields[fields.count - 2]) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + name) }
+        }
+    }
+
     /// Makes a rename or create in `dir` durable.
     public static func syncDir(_ dir: String) throws {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

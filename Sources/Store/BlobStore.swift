@@ -134,6 +134,9 @@ public final class BlobWriter {
 
     deinit { if !done { abortKeepingPartial() } }
 
+    /// The sha256 of the bytes written so far.
+    public var digestSoFar: Digest { hasher.finalize() }
+
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let expectedSize, hasher.count + Int64(bytes.count) > expectedSize {
             throw StoreError.sizeMismatch(expected: expectedSize, actual: hasher.count + Int64(bytes.count))

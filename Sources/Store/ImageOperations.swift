@@ -56,22 +56,34 @@ extension Store {
     @discardableResult
     public func addImage(manifest: ImageManifest, manifestData: Data? = nil, tags: [Reference] = [],
                          repoDigest: Reference? = nil) throws -> ImageRecord {
-        let data = try manifestData ?? manifest.encoded()
-        let manifestDigest = try blobs.put(data)
-        let config = try self.config(of: manifest.config.digest)
-        for diffID in config.rootfs.diffIDs where !layers.contains(diffID) {
-            throw StoreError.layerUnknown(diffID)
+        try addImages([PendingImage(manifest: manifest, manifestData: manifestData, tags: tags)],
+                      repoDigest: repoDigest)[0]
+    }
+
+    /// Several images in one update of images.json: all appear, or none.
+    func addImages(_ pending: [PendingImage], repoDigest: Reference? = nil) throws -> [ImageRecord] {
+        var prepared: [(record: ImageRecord, tags: [Reference])] = []
+        for image in pending {
+            let manifest = image.manifest
+            let data = try image.manifestData ?? manifest.encoded()
+            let manifestDigest = try blobs.put(data)
+            let config = try self.config(of: manifest.config.digest)
+            for diffID in config.rootfs.diffIDs where !layers.contains(diffID) {
+                throw StoreError.layerUnknown(diffID)
+            }
+            let size = config.rootfs.diffIDs.reduce(Int64(0)) { $0 + (layers.record($1)?.size ?? 0) }
+            prepared.append((ImageRecord(id: manifest.config.digest, manifestDigest: manifestDigest,
+                                         created: config.createdDate ?? Date(), size: size), image.tags))
         }
-        let size = config.rootfs.diffIDs.reduce(Int64(0)) { $0 + (layers.record($1)?.size ?? 0) }
         return try withLock {
             try images.update { table in
-                var record = table.record(manifest.config.digest)
-                    ?? ImageRecord(id: manifest.config.digest, manifestDigest: manifestDigest,
-                                   created: config.createdDate ?? Date(), size: size)
-                if let r = repoDigest, !record.repoDigests.contains(r.description) { record.repoDigests.append(r.description) }
-                table.images[record.id.description] = record
-                for t in tags { table.tags[t.withDefaultTag().description] = record.id }
-                return record
+                prepared.map { fresh, tags in
+                    var record = table.record(fresh.id) ?? fresh
+                    if let r = repoDigest, !record.repoDigests.contains(r.description) { record.repoDigests.append(r.description) }
+                    table.images[record.id.description] = record
+                    for t in tags { table.tags[t.withDefaultTag().description] = record.id }
+                    return record
+                }
             }
         }
     }

@@ -46,11 +46,16 @@ public enum OwnershipMode: String, Sendable {
 public final class LayerStore: @unchecked Sendable {
     public let directory: String
     /// Removes a folder the user cannot remove alone (files owned by mapped
-    /// ids); the sandbox sets this to a remover that enters the user namespace.
-    nonisolated(unsafe) public static var privilegedRemover: ((String) throws -> Void)? = nil
+    /// ids): by default `rm -rf` as root of a user namespace mapping the
+    /// user's subordinate ids (MappedOwnerRemover).
+    nonisolated(unsafe) public static var privilegedRemover: ((String) throws -> Void)? = { try MappedOwnerRemover.remove($0) }
 
-    init(directory: String) throws {
+    /// The store's lock, taken to move a finished layer into place.
+    let storeLock: FileLock?
+
+    init(directory: String, lock: FileLock? = nil) throws {
         self.directory = directory
+        self.storeLock = lock
         try makeDirectory(directory, mode: 0o700)
     }
 
@@ -73,7 +78,18 @@ public final class LayerStore: @unchecked Sendable {
 
     /// Unpacks a layer blob (tar, tar+gzip or tar+zstd: detected) unless
     /// already present. Verifies the uncompressed digest against
-    /// `expectedDiffID` when given. Safe to call from several processes at once.
+    /// `expectedDiffID` when given. Safe to call from several processes at
+    /// once. Takes the store lock for a moment: do not call it inside
+    /// `Store.withLock` (flock is per open file, so the inner unlock would
+    /// release the outer hold).
+    @discardableResult
+    public func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil,
+                       ownership: OwnershipMode = .current) throws -> LayerRecord {
+        guard let storeLock else { throw StoreError.io("layer store opened without its lock:", path: directory, errno: EINVAL) }
+        return try unpack(blobAt: blobPath, expectedDiffID: expectedDiffID, ownership: ownership, lock: storeLock)
+    }
+
+    /// The same, with the lock given (the store's own callers hold it already).
     @discardableResult
     public func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil,
                        ownership: OwnershipMode = .current, lock: FileLock) throws -> LayerRecord {

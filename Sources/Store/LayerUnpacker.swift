@@ -112,6 +112,7 @@ final class LayerUnpacker {
             | ARCHIVE_EXTRACT_SECURE_NODOTDOT
         if ownership == .chown { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(writer, flags)
+        var xattrsOn = false
 
         var size: Int64 = 0
         var entries = 0
@@ -168,6 +169,12 @@ final class LayerUnpacker {
                 guard fd >= 0 else { throw StoreError.hostileArchive("hardlink \(raw) -> \(target) leads outside the layer or to nothing") }
                 close(fd)
                 archive_entry_set_hardlink(entry, destination + "/" + target)
+            }
+            // Restoring xattrs costs syscalls on every entry: asked for only where there are some.
+            let hasXattrs = dropBookkeepingXattrs(entry)
+            if hasXattrs != xattrsOn {
+                archive_write_disk_set_options(writer, hasXattrs ? flags | ARCHIVE_EXTRACT_XATTR : flags)
+                xattrsOn = hasXattrs
             }
             archive_entry_set_pathname(entry, destination + "/" + rel)
             if ownership == .xattr {
@@ -250,6 +257,29 @@ final class LayerUnpacker {
         }
         return fd
     }
+}
+
+/// Keeps the xattrs an image may carry (security.capability, user.*) and
+/// drops those that would speak for overlay or the store (a layer must not
+/// forge whiteouts, redirects or override_stat through xattrs).
+/// True when the entry keeps some.
+@discardableResult
+func dropBookkeepingXattrs(_ entry: OpaquePointer) -> Bool {
+    guard archive_entry_xattr_reset(entry) > 0 else { return false }
+    var kept: [(String, [UInt8])] = []
+    var name: UnsafePointer<CChar>?
+    var value: UnsafeRawPointer?
+    var size = 0
+    var dropped = false
+    while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK, let name {
+        let key = String(cString: name)
+        if UpperWalker.isBookkeeping(key) { dropped = true; continue }
+        kept.append((key, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+    }
+    guard dropped else { return true }
+    archive_entry_xattr_clear(entry)
+    for (k, v) in kept { v.withUnsafeBytes { archive_entry_xattr_add_entry(entry, k, $0.baseAddress, $0.count) } }
+    return !kept.isEmpty
 }
 
 /// An entry's path relative to the layer root; absolute paths and `..` are refused.

@@ -29,11 +29,12 @@ public final class Store: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         lock = try FileLock(path: root + "/store.lock")
         blobs = try BlobStore(directory: root + "/blobs")
-        layers = try LayerStore(directory: root + "/layers")
+        layers = try LayerStore(directory: root + "/layers", lock: lock)
         containers = try ContainerStore(directory: root + "/containers")
         images = ImageStore(path: root + "/images.json")
         blobs.collectLeftovers()
         layers.collectLeftovers()
+        AtomicFile.collectLeftovers(in: root)
     }
 
     /// Opens the store the CLI flags and environment name.

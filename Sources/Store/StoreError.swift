@@ -10,6 +10,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case layerUnknown(Digest)
     case hostileArchive(String)
     case brokenArchive(String)
+    case brokenImageArchive(String)
     case conflict(String)
     case corrupt(String, path: String)
     case unsupportedFilesystem(String)
@@ -29,6 +30,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case let .layerUnknown(d): return "layer \(d) is not in the store"
         case let .hostileArchive(why): return "refusing layer archive: \(why)"
         case let .brokenArchive(why): return "cannot read layer archive: \(why)"
+        case let .brokenImageArchive(why): return "cannot load image archive: \(why)"
         case let .conflict(why): return "conflict: \(why)"
         case let .corrupt(why, path): return "store file \(path) is damaged: \(why)"
         case let .unsupportedFilesystem(why): return why

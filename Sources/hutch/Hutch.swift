@@ -16,6 +16,8 @@ struct Hutch: ParsableCommand {
             InspectCommand.self,
             HistoryCommand.self,
             ImportCommand.self,
+            SaveCommand.self,
+            LoadCommand.self,
             ImageCommand.self,
             SystemCommand.self,
             ProfileCommand.self,

@@ -6,7 +6,7 @@ struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images",
         subcommands: [ImageLs.self, ImageRm.self, ImagePrune.self, ImageTag.self, ImageInspect.self,
-                      ImageHistory.self, ImageImport.self])
+                      ImageHistory.self, ImageImport.self, ImageSave.self, ImageLoad.self])
 }
 
 struct ImageLs: ParsableCommand {
@@ -42,6 +42,18 @@ struct ImageHistory: ParsableCommand {
 struct ImageImport: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "import", abstract: "Import the contents from a tarball to create a filesystem image")
     @OptionGroup var command: ImportCommand
+    func run() throws { try command.run() }
+}
+
+struct ImageSave: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "save", abstract: "Save one or more images to a tar archive")
+    @OptionGroup var command: SaveCommand
+    func run() throws { try command.run() }
+}
+
+struct ImageLoad: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "load", abstract: "Load an image from a tar archive or STDIN")
+    @OptionGroup var command: LoadCommand
     func run() throws { try command.run() }
 }
 

@@ -5,7 +5,7 @@ import Store
 struct SystemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system", abstract: "Manage hutch's storage",
-        subcommands: [SystemDf.self, SystemPrune.self])
+        subcommands: [SystemDf.self, SystemPrune.self, SystemRmTree.self])
 }
 
 struct SystemDf: ParsableCommand {
@@ -53,5 +53,20 @@ struct SystemPrune: ParsableCommand {
         let (lines, reclaimed) = try store.openStore().pruneImages(all: all)
         if !lines.isEmpty { print("Deleted Images:"); lines.forEach { print($0) }; print("") }
         print("Total reclaimed space: \(DockerFormat.size(reclaimed))")
+    }
+}
+
+/// Hidden: removes a folder holding files a container made, owned by your
+/// subordinate ids (which plain `rm -rf` cannot remove).
+struct SystemRmTree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm-tree", abstract: "Remove a folder with files owned by your subordinate ids", shouldDisplay: false)
+    @Argument(help: "PATH...") var paths: [String]
+
+    func run() throws {
+        for path in paths {
+            guard !path.isEmpty, path != "/" else { throw CLIError("refusing to remove \"\(path)\"") }
+            try removeTree(path)
+        }
     }
 }

@@ -3,14 +3,16 @@ import CArchive
 
 /// Builds test archives with libarchive, including entries no honest tool writes.
 struct TarEntry {
-    enum Kind { case file(String), dir, symlink(String), hardlink(String), char(Int, Int) }
+    enum Kind { case file(String), dir, symlink(String), hardlink(String), char(Int, Int), fifo, bytes([UInt8]) }
     var path: String
     var kind: Kind
     var mode: Int32 = 0o644
     var uid: Int = 0
     var gid: Int = 0
+    var xattrs: [String: String] = [:]
 
-    init(_ path: String, _ kind: Kind, mode: Int32? = nil, uid: Int = 0, gid: Int = 0) {
+    init(_ path: String, _ kind: Kind, mode: Int32? = nil, uid: Int = 0, gid: Int = 0, xattrs: [String: String] = [:]) {
+        self.xattrs = xattrs
         self.path = path
         self.kind = kind
         if case .dir = kind { self.mode = 0o755 }
@@ -56,7 +58,14 @@ func writeTar(_ entries: [TarEntry], to path: String, compression: Compression =
             archive_entry_set_filetype(entry, 0o020000)
             archive_entry_set_rdevmajor(entry, dev_t(major))
             archive_entry_set_rdevminor(entry, dev_t(minor))
+        case let .bytes(bytes):
+            data = bytes
+            archive_entry_set_filetype(entry, 0o100000)
+            archive_entry_set_size(entry, la_int64_t(data.count))
+        case .fifo:
+            archive_entry_set_filetype(entry, 0o010000)
         }
+        for (k, v) in e.xattrs { archive_entry_xattr_add_entry(entry, k, v, v.utf8.count) }
         archive_write_header(a, entry)
         if !data.isEmpty { _ = data.withUnsafeBytes { archive_write_data(a, $0.baseAddress, $0.count) } }
         archive_entry_free(entry)
