@@ -9,6 +9,7 @@ struct Hutch: ParsableCommand {
         version: hutchVersion,
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
+            RunCommand.self,
         ]
     )
 }
