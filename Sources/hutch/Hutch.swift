@@ -10,6 +10,14 @@ struct Hutch: ParsableCommand {
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
             RunCommand.self,
+            ImagesCommand.self,
+            RmiCommand.self,
+            TagCommand.self,
+            InspectCommand.self,
+            HistoryCommand.self,
+            ImportCommand.self,
+            ImageCommand.self,
+            SystemCommand.self,
         ]
     )
 }
