@@ -18,6 +18,17 @@ struct Hutch: ParsableCommand {
             ImportCommand.self,
             ImageCommand.self,
             SystemCommand.self,
+            PsCommand.self,
+            LogsCommand.self,
+            StopCommand.self,
+            KillCommand.self,
+            StartCommand.self,
+            RestartCommand.self,
+            RmCommand.self,
+            WaitCommand.self,
+            PortCommand.self,
+            ContainerCommand.self,
+            ContainerMonitorCommand.self,
         ]
     )
 }
