@@ -116,3 +116,17 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public var description: String { "config file \(file): \(message)" }
 }
+
+import Store
+
+extension HutchConfig {
+    /// Loads the config files and makes their storage root the store's
+    /// default (after `--root` and `$HUTCH_ROOT`); commands call this first.
+    @discardableResult
+    public static func loadAndInstall() throws -> HutchConfig {
+        let config = try load()
+        let root = config.storageRoot
+        StoreLocation.configuredRoot = { root }
+        return config
+    }
+}

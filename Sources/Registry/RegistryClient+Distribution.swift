@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import OCI
+import Store
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,19 +78,20 @@ extension RegistryClient {
         return data
     }
 
-    /// Downloads a blob into `path`, hashing while it streams. When `path`
-    /// already holds the start of the blob (an interrupted pull), asks only
-    /// for the rest with a Range request. On success `path` holds exactly the
-    /// blob; on a digest mismatch it is removed; on a broken connection it is
-    /// kept for the next try. `progress` gets the bytes held so far.
-    public func downloadBlob(repository: String, descriptor: Descriptor, to path: String,
+    /// Downloads a layer blob into the store, hashing while it streams.
+    /// Bytes an interrupted pull left in the store's incoming folder are
+    /// kept, and only the rest is asked for with a Range request. A digest
+    /// mismatch discards the bytes; a broken connection keeps them for the
+    /// next try. `progress` gets the bytes held so far.
+    public func downloadBlob(repository: String, descriptor: Descriptor, into blobs: BlobStore,
                              progress: @escaping @Sendable (Int64) -> Void) async throws {
-        let file = try BlobFile(path: path, expectedSize: descriptor.size)
-        defer { file.close() }
-        progress(file.written)
-        if file.written < descriptor.size {
+        if blobs.contains(descriptor.digest) { return }
+        let box = WriterBox(try blobs.beginWrite(expected: descriptor.digest, expectedSize: descriptor.size, resumable: true))
+        defer { box.writer.abortKeepingPartial() }
+        progress(box.writer.offset)
+        let resumeFrom = box.writer.offset
+        if resumeFrom < descriptor.size {
             var request = RegistryRequest(path: "\(repository)/blobs/\(descriptor.digest)", scope: Self.pullScope(repository))
-            let resumeFrom = file.written
             if resumeFrom > 0 { request.headers["Range"] = "bytes=\(resumeFrom)-" }
             let (response, errorBody) = try await stream(request) { response in
                 if response.statusCode == 206 {
@@ -97,29 +99,29 @@ extension RegistryClient {
                     guard range.hasPrefix("bytes \(resumeFrom)-") else {
                         throw RegistryError.protocolViolation("asked for bytes \(resumeFrom)- of \(descriptor.digest), got \"\(range)\"")
                     }
-                } else {
+                } else if box.writer.offset > 0 {
                     // The registry ignored the Range: start over.
-                    try file.restart()
+                    box.writer.abort()
+                    box.writer = try blobs.beginWrite(expected: descriptor.digest, expectedSize: descriptor.size, resumable: true)
                 }
             } onData: { chunk in
-                try file.append(chunk)
-                progress(file.written)
+                try box.writer.write(chunk)
+                progress(box.writer.offset)
             }
             if response.statusCode == 416 {
-                try file.restart()
-                return try await downloadBlob(repository: repository, descriptor: descriptor, to: path, progress: progress)
+                box.writer.abort()
+                return try await downloadBlob(repository: repository, descriptor: descriptor, into: blobs, progress: progress)
             }
             try check(response, errorBody, what: "GET \(repository)/blobs/\(descriptor.digest)", notFound: descriptor.digest.description)
         }
-        guard file.written == descriptor.size else {
+        guard box.writer.offset == descriptor.size else {
             throw RegistryError.network("\(host.baseURL)/v2/\(repository)/blobs/\(descriptor.digest)",
-                                        "the download stopped at \(file.written) of \(descriptor.size) bytes; pull again to resume")
+                                        "the download stopped at \(box.writer.offset) of \(descriptor.size) bytes; pull again to resume")
         }
-        let actual = file.digest()
-        guard actual == descriptor.digest else {
-            file.close()
-            unlink(path)
-            throw RegistryError.digestMismatch(descriptor.digest.description, actual.description)
+        do {
+            try box.writer.commit()
+        } catch StoreError.digestMismatch(let expected, let actual) {
+            throw RegistryError.digestMismatch(expected.description, actual.description)
         }
     }
 
@@ -137,64 +139,10 @@ extension RegistryClient {
     }
 }
 
-/// The file a blob downloads into, with a running hash of what it holds.
-/// Touched only from the transport's serial delegate queue once the
-/// request starts.
-final class BlobFile: @unchecked Sendable {
-    let path: String
-    let expectedSize: Int64
-    private var fd: Int32
-    private var hasher = DigestHasher()
-    private(set) var written: Int64 = 0
-
-    init(path: String, expectedSize: Int64) throws {
-        self.path = path
-        self.expectedSize = expectedSize
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RegistryError.protocolViolation("cannot write \(path): \(String(cString: strerror(errno)))") }
-        // Re-hash what an earlier, interrupted download left: SHA-256 state
-        // cannot be saved, and re-reading is faster than re-downloading.
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; break }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
-            written += Int64(n)
-        }
-        if written > expectedSize { try restart() }
-    }
-
-    func restart() throws {
-        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw RegistryError.protocolViolation("cannot truncate \(path): \(String(cString: strerror(errno)))")
-        }
-        hasher = DigestHasher()
-        written = 0
-    }
-
-    func append(_ data: Data) throws {
-        guard written + Int64(data.count) <= expectedSize else {
-            throw RegistryError.protocolViolation("the registry sent more than the \(expectedSize) bytes of \(path)")
-        }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw RegistryError.protocolViolation("cannot write \(path): \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
-            hasher.update(buffer)
-        }
-        written += Int64(data.count)
-    }
-
-    func digest() -> Digest { hasher.finalize() }
-
-    func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
-    }
+/// The writer a download fills; replaced when the registry ignores a
+/// Range request. Touched only on the transport's serial delegate queue
+/// once the request starts.
+private final class WriterBox: @unchecked Sendable {
+    var writer: BlobWriter
+    init(_ writer: BlobWriter) { self.writer = writer }
 }

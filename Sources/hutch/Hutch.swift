@@ -9,6 +9,10 @@ struct Hutch: ParsableCommand {
         version: hutchVersion,
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
+            PullCommand.self,
+            PushCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
         ]
     )
 }
