@@ -29,6 +29,10 @@ struct Hutch: ParsableCommand {
             PortCommand.self,
             ContainerCommand.self,
             ContainerMonitorCommand.self,
+            PullCommand.self,
+            PushCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
         ]
     )
 }
