@@ -33,6 +33,8 @@ struct Hutch: ParsableCommand {
             PushCommand.self,
             LoginCommand.self,
             LogoutCommand.self,
+            ProfileCommand.self,
+            InfoCommand.self,
         ]
     )
 }
