@@ -21,7 +21,10 @@ public final class SandboxProcess {
     /// Starts the container and returns once its command is exec'd; a setup
     /// or exec failure throws with Docker's message and exit code, and
     /// leaves nothing running (a dead child's namespaces and mounts go with it).
-    public static func spawn(_ spec: SandboxSpec) throws -> SandboxProcess {
+    /// `afterIDMaps` runs in the parent once the child's namespaces exist
+    /// and its id maps are written, before the child goes on to mount and
+    /// exec: the Containers module attaches pasta and the cgroup there.
+    public static func spawn(_ spec: SandboxSpec, afterIDMaps: ((pid_t) throws -> Void)? = nil) throws -> SandboxProcess {
         var master: Int32 = -1, slave: Int32 = -1, consolePath: String?
         if spec.stdio == .terminal {
             (master, slave, consolePath) = try Terminal.openPair()
@@ -43,14 +46,15 @@ public final class SandboxProcess {
             guard rc == 0 else {
                 throw SandboxError.setup("cannot create the container's namespaces: \(SystemFiles.describe(-rc))\(namespaceHint(-rc))")
             }
-            if spec.idMappings.useHelpers {
-                do {
-                    try writeIDMaps(spec.idMappings, pid: child.pid)
-                } catch {
-                    close(child.sync_fd); close(child.error_fd)
-                    reap(child.pid)
-                    throw error
-                }
+            // Without helpers the child writes its own maps; the hook (pasta,
+            // cgroups) needs only the child's namespaces to exist.
+            do {
+                if spec.idMappings.useHelpers { try writeIDMaps(spec.idMappings, pid: child.pid) }
+                try afterIDMaps?(child.pid)
+            } catch {
+                close(child.sync_fd); close(child.error_fd)
+                reap(child.pid)
+                throw error
             }
             var failure = csandbox_error()
             if csandbox_release(&child, &failure) != 0 {

@@ -10,6 +10,7 @@ struct Hutch: ParsableCommand {
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
             BuildCommand.self,
+            RunCommand.self,
             ImagesCommand.self,
             RmiCommand.self,
             TagCommand.self,
@@ -20,9 +21,23 @@ struct Hutch: ParsableCommand {
             LoadCommand.self,
             ImageCommand.self,
             SystemCommand.self,
+            PsCommand.self,
+            LogsCommand.self,
+            StopCommand.self,
+            KillCommand.self,
+            StartCommand.self,
+            RestartCommand.self,
+            RmCommand.self,
+            WaitCommand.self,
+            PortCommand.self,
+            ContainerCommand.self,
+            ContainerMonitorCommand.self,
+            PullCommand.self,
+            PushCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
             ProfileCommand.self,
             InfoCommand.self,
-            RunCommand.self,
         ]
     )
 }
