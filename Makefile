@@ -10,7 +10,7 @@ SWIFT_RELEASE_FLAGS := -c release --static-swift-stdlib
 # Debian packages: what hutch needs to build and run, what the tests add
 # (a real registry, a Debian image builder, peers to compare with).
 RUNTIME_PACKAGES := libfuse3-dev fuse3 libseccomp-dev libarchive-dev uidmap \
-                    busybox-static pkg-config passt slirp4netns
+                    busybox-static pkg-config passt slirp4netns libcurl4-openssl-dev
 TEST_PACKAGES := docker-registry mmdebstrap skopeo fuse-overlayfs apache2-utils \
                  sqlite3 git python3 gcc libc6-dev procps iproute2 curl util-linux
 BENCH_PACKAGES := podman buildah bubblewrap hyperfine fuse-overlayfs

@@ -10,6 +10,10 @@
 # Writes $ROOT/users: one line per test user, "name subuid|nosub".
 set -eu
 ROOT=${1:?usage: setup.sh E2E_ROOT}
+case "$ROOT" in
+    /*/*) ;;
+    *) echo "setup.sh: E2E_ROOT must be a folder of its own, like /tmp/hutch-e2e (got '$ROOT')" >&2; exit 1 ;;
+esac
 mkdir -p "$ROOT"
 chmod 0755 "$ROOT"
 

@@ -21,7 +21,13 @@ struct CommandResult {
 /// Drives the installed hutch binaries as the test users.
 enum Harness {
     /// Where `make test` installed hutch and wrote the users file.
-    static let root: String = ProcessInfo.processInfo.environment["HUTCH_E2E_ROOT"] ?? "/tmp/hutch-e2e"
+    /// An empty or top-level value would make the harness chmod and clean
+    /// up /tmp itself, so those fall back to the default.
+    static let root: String = {
+        let value = ProcessInfo.processInfo.environment["HUTCH_E2E_ROOT"] ?? ""
+        let depth = value.split(separator: "/").count
+        return value.hasPrefix("/") && depth >= 2 ? value : "/tmp/hutch-e2e"
+    }()
     static var prefix: String { root + "/prefix" }
     static var hutch: String { prefix + "/bin/hutch" }
     static var unionfs: String { prefix + "/bin/hutch-unionfs" }
