@@ -1,5 +1,8 @@
 import ArgumentParser
 import Sandbox
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]`: parses Docker's
 /// options and hands them to the Sandbox module.
@@ -68,8 +71,11 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        guard let rootfs else {
-            throw CLIError("hutch run needs --rootfs DIR: hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]")
+        // Passthrough capture takes what argument-parser did not know before
+        // the command too: --help, or an unknown option.
+        if let first = command.first, first.hasPrefix("-") {
+            if first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+            throw CLIError("unknown flag: \(first) (see 'hutch run --help')")
         }
         var options = RunOptions()
         options.env = env
@@ -88,11 +94,35 @@ struct RunCommand: ParsableCommand {
         options.ulimits = ulimit
         options.interactive = interactive
         options.tty = tty
+        try RunCommand.run(RunArguments(rootfs: rootfs, options: options, command: command))
+    }
+
+    static func run(_ arguments: RunArguments) throws {
+        guard let rootfs = arguments.rootfs else {
+            throw CLIError("hutch run needs --rootfs DIR: hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]")
+        }
         do {
-            let spec = try SandboxSpec.forRootfs(rootfs, command: command, options: options)
+            let spec = try SandboxSpec.forRootfs(rootfs, command: arguments.command, options: arguments.options)
             throw ExitCode(try Sandbox.run(spec))
         } catch let error as SandboxError {
             throw CLIError(error.description, exitCode: error.exitCode)
+        }
+    }
+
+    /// `hutch run` without argument-parser's start-up cost, for arguments
+    /// `RunArguments` reads with certainty; returns (to the full parser)
+    /// for anything else. main.swift calls it first.
+    static func runQuickly(_ argv: [String]) {
+        guard argv.count > 2, argv[1] == "run", let arguments = RunArguments.parse(Array(argv.dropFirst(2))) else { return }
+        do {
+            try run(arguments)
+            Glibc.exit(0)
+        } catch let exit as ExitCode {
+            Glibc.exit(exit.rawValue)
+        } catch let error as CLIError {
+            error.report()
+        } catch {
+            CLIError(String(describing: error)).report()
         }
     }
 }
