@@ -3,6 +3,10 @@ import ArgumentParser
 import Glibc
 #endif
 
+// The common `hutch run` needs no argument-parser: its reflection is a fifth
+// of a container's start time.
+RunCommand.runQuickly(CommandLine.arguments)
+
 // Bad arguments, --help and --version keep argument-parser's output and codes.
 let parsed: ParsableCommand
 do {
