@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,6 +86,8 @@ static int write_file(const char *path, const char *text) {
 static int child_main(void *arg) {
     const struct child_args *a = arg;
     const struct csandbox_spec *spec = a->spec;
+    /* The init dies with hutch, and every process of the PID namespace with it. */
+    if (spec->die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (spec->self_uid_map) {
         if (write_file("/proc/self/setgroups", "deny") != 0 ||
             write_file("/proc/self/uid_map", spec->self_uid_map) != 0 ||

@@ -7,6 +7,9 @@ import Glibc
 /// terminal (`-t`), forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
 /// SIGUSR2 to the container, and returns its exit code (128+N for signal N).
 public func run(_ spec: SandboxSpec) throws -> Int32 {
+    // Docker refuses too: a pty cannot pass on the end of a piped input
+    // reliably, so the container would wait for more forever.
+    if spec.stdio == .terminal && spec.interactive && isatty(0) == 0 { throw SandboxError.inputNotATerminal }
     let supervisor = Supervisor()
     let process = try SandboxProcess.spawn(spec)
     return supervisor.supervise(process, interactive: spec.interactive)
@@ -67,7 +70,12 @@ final class Supervisor {
                     writeAll(1, buffer, got)
                 } else if entry.fd == 0 {
                     let got = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                    if got <= 0 { relayStdin = false; continue }
+                    if got <= 0 {
+                        // The terminal hung up: ^D, an end of input for the reader.
+                        relayStdin = false
+                        writeAll(master, [4], 1)
+                        continue
+                    }
                     writeAll(master, buffer, got)
                 }
             }

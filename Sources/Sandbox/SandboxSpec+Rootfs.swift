@@ -80,6 +80,9 @@ extension SandboxSpec {
         user.groups = user.groups.filter(maps.mapsGID)
 
         let hostname = options.hostname ?? randomContainerID()
+        guard isValidHostname(hostname) else {
+            throw SandboxError.invalidOption("invalid hostname \"\(hostname)\": letters, digits, '-' and '.', at most 63 characters")
+        }
         let network: Network
         switch options.network {
         case nil, "", "host", "default": network = .host
@@ -142,6 +145,15 @@ extension SandboxSpec {
 
     static func homeOf(uid: UInt32, rootfs: String) -> String? {
         PasswdEntry.parse(SystemFiles.read(rootfs + "/etc/passwd") ?? "").first { $0.uid == uid }?.home
+    }
+
+    /// RFC 1123 labels, the length Linux accepts for a UTS name.
+    static func isValidHostname(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 63 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.first != "-" && label.last != "-" &&
+                label.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        }
     }
 
     /// 12 hex characters, like the short id Docker uses as a hostname.

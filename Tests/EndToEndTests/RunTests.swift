@@ -89,7 +89,7 @@ final class RunTests: XCTestCase {
             let help = Harness.hutch(["run", "--help"], as: user)
             XCTAssertStatus(help, 0)
             XCTAssertTrue(help.stdout.contains("--rootfs"), help.stdout)
-            XCTAssertStatus(run(user, rootfs, ["--tty", "--interactive", "sh", "-c", "exit 4"]), 4)
+            XCTAssertStatus(run(user, rootfs, ["--tty", "--env", "A=1", "sh", "-c", "exit 4"]), 4)
             let noRootfs = Harness.hutch(["run", "--rootfs", rootfs + "/missing", "true"], as: user)
             XCTAssertStatus(noRootfs, 125)
             XCTAssertTrue(noRootfs.stderr.contains("no such directory"), noRootfs.stderr)
