@@ -43,6 +43,10 @@ public struct HostUser: Equatable {
     }
 }
 
+extension String {
+    var replacingNUL: String { split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0") }
+}
+
 extension SandboxSpec {
     /// Builds the spec for `hutch run --rootfs DIR [OPTIONS] COMMAND...`:
     /// checks every option and resolves names against the rootfs.
@@ -51,6 +55,11 @@ extension SandboxSpec {
                                  host: HostUser = .current(),
                                  hostEnvironment: (String) -> String? = SystemFiles.environment) throws -> SandboxSpec {
         guard !command.isEmpty else { throw SandboxError.invalidOption("no command given: hutch run --rootfs DIR COMMAND [ARG...]") }
+        // The kernel takes C strings: a NUL would cut a value short unseen.
+        for value in command + options.env + options.volumes + options.tmpfs + [options.workdir, options.user, options.hostname].compactMap({ $0 })
+            where value.utf8.contains(0) {
+            throw SandboxError.invalidOption("invalid argument \"\(value.replacingNUL)\": it contains a NUL byte")
+        }
         guard let rootfs = SystemFiles.realpath(rootfsPath), SystemFiles.isDirectory(rootfs) == true else {
             throw SandboxError.invalidOption("rootfs \(rootfsPath): no such directory")
         }
