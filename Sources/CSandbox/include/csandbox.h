@@ -117,7 +117,7 @@ struct csandbox_spec {
 
 struct csandbox_child {
     pid_t pid;       /* the container's init, in the parent's PID namespace */
-    int sync_fd;     /* write one byte once the id maps are written (-1: the child writes them) */
+    int sync_fd;     /* write one byte once the id maps are written (or at once: the child writes them) */
     int error_fd;    /* read a csandbox_error, or EOF when exec succeeded */
 };
 
