@@ -12,7 +12,9 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,6 +87,19 @@ static int write_file(const char *path, const char *text) {
 static int child_main(void *arg) {
     const struct child_args *a = arg;
     const struct csandbox_spec *spec = a->spec;
+    /* The init dies with hutch, and every process of the PID namespace with it. */
+    int released = 0;
+    if (spec->die_with_parent) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        /* hutch may have died before that: its end of sync_fd is then closed
+         * with nothing written (it writes a byte before closing it). */
+        struct pollfd p = { a->sync_fd, POLLIN, 0 };
+        char byte;
+        if (poll(&p, 1, 0) == 1) {
+            if (read(a->sync_fd, &byte, 1) != 1) _exit(125);
+            released = 1;
+        }
+    }
     if (spec->self_uid_map) {
         if (write_file("/proc/self/setgroups", "deny") != 0 ||
             write_file("/proc/self/uid_map", spec->self_uid_map) != 0 ||
@@ -92,7 +107,7 @@ static int child_main(void *arg) {
             csandbox_report(a->error_fd, CSANDBOX_STAGE_IDMAP, errno, "");
             _exit(125);
         }
-    } else {
+    } else if (!released) {
         /* Wait until the parent wrote the id maps: before that we have no ids. */
         char byte;
         ssize_t n;
@@ -118,7 +133,9 @@ static int child_main(void *arg) {
 
 int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *child) {
     int sync[2], errs[2];
-    if (pipe2(sync, O_CLOEXEC) != 0) return -errno;
+    /* A socket, not a pipe: the release byte may meet a child already gone,
+     * and send(MSG_NOSIGNAL) cannot raise SIGPIPE in a caller that lets it kill. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) != 0) return -errno;
     if (pipe2(errs, O_CLOEXEC) != 0) { int e = errno; close(sync[0]); close(sync[1]); return -e; }
     void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -141,10 +158,6 @@ int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *chil
         return -err;
     }
     child->pid = pid;
-    if (spec->self_uid_map) {
-        close(sync[1]);
-        sync[1] = -1;
-    }
     child->sync_fd = sync[1];
     child->error_fd = errs[0];
     return 0;
@@ -153,11 +166,9 @@ int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *chil
 int csandbox_release(struct csandbox_child *child, struct csandbox_error *error) {
     char byte = 1;
     ssize_t n;
-    if (child->sync_fd >= 0) {
-        do { n = write(child->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
-        close(child->sync_fd);
-        child->sync_fd = -1;
-    }
+    do { n = send(child->sync_fd, &byte, 1, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    close(child->sync_fd);
+    child->sync_fd = -1;
     memset(error, 0, sizeof *error);
     size_t got = 0;
     while (got < sizeof *error) {

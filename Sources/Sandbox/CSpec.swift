@@ -13,6 +13,7 @@ final class CSpec {
 
     init(_ s: SandboxSpec, operations: [MountOperation], ttyFD: Int32, stdinFD: Int32) {
         spec.new_network = s.network == .none ? 1 : 0
+        spec.die_with_parent = s.dieWithParent ? 1 : 0
         if !s.idMappings.useHelpers {
             spec.self_uid_map = UnsafePointer(string(IDMappings.mapText(s.idMappings.uids)))
             spec.self_gid_map = UnsafePointer(string(IDMappings.mapText(s.idMappings.gids)))

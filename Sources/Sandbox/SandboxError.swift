@@ -9,10 +9,13 @@ public enum SandboxError: Error, CustomStringConvertible, Equatable {
     case commandNotFound(String)
     /// The command is there but cannot be run: exit 126.
     case commandNotExecutable(String)
+    /// `-it` with an input that is not a terminal: exit 1, as Docker's client.
+    case inputNotATerminal
 
     public var description: String {
         switch self {
         case .invalidOption(let m), .setup(let m), .commandNotFound(let m), .commandNotExecutable(let m): return m
+        case .inputNotATerminal: return "the input device is not a TTY"
         }
     }
 
@@ -21,6 +24,7 @@ public enum SandboxError: Error, CustomStringConvertible, Equatable {
         case .invalidOption, .setup: return 125
         case .commandNotFound: return 127
         case .commandNotExecutable: return 126
+        case .inputNotATerminal: return 1
         }
     }
 }

@@ -43,6 +43,10 @@ public struct HostUser: Equatable {
     }
 }
 
+extension String {
+    var replacingNUL: String { split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\0") }
+}
+
 extension SandboxSpec {
     /// Builds the spec for `hutch run --rootfs DIR [OPTIONS] COMMAND...`:
     /// checks every option and resolves names against the rootfs.
@@ -51,6 +55,11 @@ extension SandboxSpec {
                                  host: HostUser = .current(),
                                  hostEnvironment: (String) -> String? = SystemFiles.environment) throws -> SandboxSpec {
         guard !command.isEmpty else { throw SandboxError.invalidOption("no command given: hutch run --rootfs DIR COMMAND [ARG...]") }
+        // The kernel takes C strings: a NUL would cut a value short unseen.
+        for value in command + options.env + options.volumes + options.tmpfs + [options.workdir, options.user, options.hostname].compactMap({ $0 })
+            where value.utf8.contains(0) {
+            throw SandboxError.invalidOption("invalid argument \"\(value.replacingNUL)\": it contains a NUL byte")
+        }
         guard let rootfs = SystemFiles.realpath(rootfsPath), SystemFiles.isDirectory(rootfs) == true else {
             throw SandboxError.invalidOption("rootfs \(rootfsPath): no such directory")
         }
@@ -80,6 +89,9 @@ extension SandboxSpec {
         user.groups = user.groups.filter(maps.mapsGID)
 
         let hostname = options.hostname ?? randomContainerID()
+        guard isValidHostname(hostname) else {
+            throw SandboxError.invalidOption("invalid hostname \"\(hostname)\": letters, digits, '-' and '.', at most 63 characters")
+        }
         let network: Network
         switch options.network {
         case nil, "", "host", "default": network = .host
@@ -142,6 +154,15 @@ extension SandboxSpec {
 
     static func homeOf(uid: UInt32, rootfs: String) -> String? {
         PasswdEntry.parse(SystemFiles.read(rootfs + "/etc/passwd") ?? "").first { $0.uid == uid }?.home
+    }
+
+    /// RFC 1123 labels, the length Linux accepts for a UTS name.
+    static func isValidHostname(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 63 else { return false }
+        return name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.first != "-" && label.last != "-" &&
+                label.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        }
     }
 
     /// 12 hex characters, like the short id Docker uses as a hostname.

@@ -45,6 +45,9 @@ public struct SandboxSpec {
     public var stdio: Stdio
     /// Host stdin goes to the container (`-i`).
     public var interactive: Bool
+    /// The container is killed when the process that spawned it dies
+    /// (false for a container that outlives its starter).
+    public var dieWithParent = true
 
     public init(rootfs: String, argv: [String], environment: [String], workdir: String = "/",
                 user: ContainerUser = .root, hostname: String, network: Network = .host,

@@ -104,6 +104,12 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
+        // Passthrough capture takes what argument-parser did not know before
+        // the command too: --help, or an unknown option.
+        if let first = command.first, first.hasPrefix("-") {
+            if first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+            throw CLIError("unknown flag: \(first) (see 'hutch run --help')")
+        }
         if detach || rootfs == nil || !publish.isEmpty || network == "private" {
             throw ExitCode(try runContainer())
         }

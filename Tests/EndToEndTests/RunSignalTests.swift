@@ -40,6 +40,26 @@ final class RunSignalTests: XCTestCase {
         }
     }
 
+    /// A hutch killed with SIGKILL takes its container with it.
+    func testContainerDiesWithHutch() throws {
+        try Harness.forEachUser { user in
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            defer { Harness.removeTree(rootfs, as: user) }
+            let dir = try Harness.tempDir(for: user, "kill")
+            defer { Harness.removeTree(dir, as: user) }
+            let r = Harness.sh("""
+                out=\(dir)/out
+                hutch run --rootfs '\(rootfs)' sh -c 'echo ready; sleep 1000' > "$out" 2>&1 &
+                pid=$!
+                i=0
+                until grep -q ready "$out"; do i=$((i+1)); [ $i -gt 400 ] && break; sleep 0.05; done
+                kill -KILL $pid; wait $pid; echo "status=$?"
+                """, as: user, timeout: 60)
+            XCTAssertEqual(r.stdout, "status=137\n", r.stderr)
+            RunTests.assertNothingLeft(user, rootfs: rootfs)
+        }
+    }
+
     /// Orphans in the container are reaped by its init, and the container
     /// ends when its command does, background children included.
     func testInitReapsAndEndsWithTheCommand() throws {

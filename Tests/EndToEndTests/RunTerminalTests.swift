@@ -68,6 +68,21 @@ final class RunTerminalTests: XCTestCase {
         }
     }
 
+    /// -it with input from a pipe is refused, as by Docker; -t alone is fine.
+    func testTerminalWithPipedInput() throws {
+        try Harness.forEachUser { user in
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            defer { Harness.removeTree(rootfs, as: user) }
+            let refused = Harness.hutch(["run", "-it", "--rootfs", rootfs, "sh"], as: user, stdin: "echo piped\n", timeout: 30)
+            XCTAssertStatus(refused, 1)
+            XCTAssertEqual(refused.stderr, "Error: the input device is not a TTY\n")
+            let output = Harness.hutch(["run", "-t", "--rootfs", rootfs, "sh", "-c", "tty; exit 4"], as: user, timeout: 30)
+            XCTAssertStatus(output, 4)
+            XCTAssertEqual(output.stdout, "/dev/console\r\n")
+            RunTests.assertNothingLeft(user, rootfs: rootfs)
+        }
+    }
+
     /// The host terminal's modes are back after hutch exits, whether the
     /// container ends by itself or hutch is told to stop with SIGTERM or SIGHUP.
     func testTerminalModesAreRestored() throws {

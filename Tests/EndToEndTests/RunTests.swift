@@ -77,6 +77,7 @@ final class RunTests: XCTestCase {
                 ["--security-opt", "bogus", "true"],
                 ["--env-file", "/no/such/env", "true"],
                 ["-w", "relative", "true"],
+                ["--bogus-flag", "true"],
             ]
             for args in cases {
                 let r = run(user, rootfs, args)
@@ -84,6 +85,11 @@ final class RunTests: XCTestCase {
                 XCTAssertTrue(r.stderr.hasPrefix("Error: "), r.stderr)
                 XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
             }
+            // Options the quick reader leaves to argument-parser still work.
+            let help = Harness.hutch(["run", "--help"], as: user)
+            XCTAssertStatus(help, 0)
+            XCTAssertTrue(help.stdout.contains("--rootfs"), help.stdout)
+            XCTAssertStatus(run(user, rootfs, ["--tty", "--env", "A=1", "sh", "-c", "exit 4"]), 4)
             let noRootfs = Harness.hutch(["run", "--rootfs", rootfs + "/missing", "true"], as: user)
             XCTAssertStatus(noRootfs, 125)
             XCTAssertTrue(noRootfs.stderr.contains("no such directory"), noRootfs.stderr)

@@ -80,6 +80,9 @@ final class MountPlanTests: XCTestCase {
             { var o = $0; o.network = "bridge0"; return o },
             { var o = $0; o.userns = "bogus"; return o },
             { var o = $0; o.envFiles = ["/no/such/env/file"]; return o },
+            { var o = $0; o.env = ["A=1\0B=2"]; return o },
+            { var o = $0; o.hostname = "bad\0name"; return o },
+            { var o = $0; o.volumes = ["/tmp\0:/x"]; return o },
         ]
         for (i, make) in cases.enumerated() {
             XCTAssertThrowsError(try MountPlan.operations(for: try spec(make(RunOptions()))), "case \(i)") { error in
@@ -88,6 +91,7 @@ final class MountPlanTests: XCTestCase {
         }
         XCTAssertThrowsError(try SandboxSpec.forRootfs(root + "/missing", command: ["sh"], options: RunOptions(), host: sub))
         XCTAssertThrowsError(try SandboxSpec.forRootfs(root, command: [], options: RunOptions(), host: sub))
+        XCTAssertThrowsError(try SandboxSpec.forRootfs(root, command: ["sh", "-c", "echo\0hidden"], options: RunOptions(), host: sub))
     }
 
     func testSpecDefaults() throws {

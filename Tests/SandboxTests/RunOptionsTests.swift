@@ -85,3 +85,14 @@ final class RunOptionsTests: XCTestCase {
         XCTAssertNotEqual(id, SandboxSpec.randomContainerID())
     }
 }
+
+final class HostnameTests: XCTestCase {
+    func testHostnames() {
+        for good in ["box", "a1b2c3d4e5f6", "web-01.example", "A", String(repeating: "a", count: 63)] {
+            XCTAssertTrue(SandboxSpec.isValidHostname(good), good)
+        }
+        for bad in ["", "-box", "box-", "a..b", "a b", "bad_name", "é", String(repeating: "a", count: 64), "a\0b", "."] {
+            XCTAssertFalse(SandboxSpec.isValidHostname(bad), bad)
+        }
+    }
+}

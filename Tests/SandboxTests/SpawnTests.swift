@@ -80,6 +80,17 @@ final class SpawnTests: XCTestCase {
         XCTAssertEqual(waitpid(-1, &status, WNOHANG), -1, "a child was left")
     }
 
+    /// A caller that goes on after a container (a build) keeps its signal mask.
+    func testRunRestoresTheSignalMask() throws {
+        var before = sigset_t(), after = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &before)
+        XCTAssertEqual(try Sandbox.run(try spec("exit 9")), 9)
+        pthread_sigmask(SIG_SETMASK, nil, &after)
+        for sig in [SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGWINCH] {
+            XCTAssertEqual(sigismember(&before, sig), sigismember(&after, sig), "signal \(sig)")
+        }
+    }
+
     func testNotFound() throws {
         var s = try spec("true")
         s.argv = ["no-such-command"]

@@ -78,7 +78,8 @@ struct csandbox_spec {
      * until the parent has written them. */
     const char *self_uid_map;
     const char *self_gid_map;
-    int new_network;               /* a network namespace too (user, mount, pid, uts, ipc always) */
+    int new_network;
+    int die_with_parent;           /* SIGKILL the container when hutch dies */               /* a network namespace too (user, mount, pid, uts, ipc always) */
     const struct csandbox_op *ops;
     int nops;
     const char *hostname;          /* NULL: leave it */
@@ -116,7 +117,7 @@ struct csandbox_spec {
 
 struct csandbox_child {
     pid_t pid;       /* the container's init, in the parent's PID namespace */
-    int sync_fd;     /* write one byte once the id maps are written (-1: the child writes them) */
+    int sync_fd;     /* write one byte once the id maps are written (or at once: the child writes them) */
     int error_fd;    /* read a csandbox_error, or EOF when exec succeeded */
 };
 
