@@ -24,3 +24,10 @@ int csandbox_open_pty(int *master, int *slave, char *path, size_t size) {
     *slave = s;
     return 0;
 }
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int csandbox_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}

@@ -35,8 +35,14 @@ final class Supervisor {
         var relayStdin = master >= 0 && interactive
         var buffer = [UInt8](repeating: 0, count: 16384)
         var exitCode: Int32?
+        // SIGCHLD alone is not enough: in a process with other threads (a
+        // build, a test runner, Foundation's Process) another thread may take
+        // it. The pidfd turns readable when the container's init exits.
+        let pidFD = csandbox_pidfd_open(process.pid)
+        defer { if pidFD >= 0 { close(pidFD) } }
         while true {
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
+            if pidFD >= 0 && exitCode == nil { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
             if master >= 0 { fds.append(pollfd(fd: master, events: Int16(POLLIN), revents: 0)) }
             if relayStdin { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
             // Once the container is gone, only its last output is left to read.
@@ -48,6 +54,8 @@ final class Supervisor {
             for entry in fds where entry.revents != 0 {
                 if entry.fd == signalFD {
                     exitCode = handleSignal(process) ?? exitCode
+                } else if entry.fd == pidFD {
+                    exitCode = process.poll() ?? exitCode
                 } else if entry.fd == master {
                     let got = buffer.withUnsafeMutableBytes { read(master, $0.baseAddress, $0.count) }
                     if got <= 0 {

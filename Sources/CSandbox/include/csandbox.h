@@ -133,6 +133,9 @@ pid_t csandbox_spawn_helper(char *const *argv);
 
 /* Parent-side helper: a new pty pair (both CLOEXEC, slave without
  * controlling it) and the slave's path. Returns 0 or -errno. */
+/* A pidfd for `pid` (readable once it exits), or -1 with errno. */
+int csandbox_pidfd_open(pid_t pid);
+
 int csandbox_open_pty(int *master, int *slave, char *path, size_t size);
 
 #endif
