@@ -46,7 +46,7 @@ final class UnionFSTests: XCTestCase {
                 mkdir -p lower upper work m src
                 # A lower layer with a python tree and a tarball of it.
                 cp -r /usr/lib/python3*/json /usr/lib/python3*/email /usr/lib/python3*/http lower/
-                tar -C /usr/lib -cf src/tree.tar $(cd /usr/lib && ls -d python3*/ | head -1)
+                tar --owner=0 --group=0 -C /usr/lib -cf src/tree.tar $(cd /usr/lib && ls -d python3*/ | head -1)
                 \(Harness.unionfs) -o lowerdir=lower,upperdir=upper,workdir=work m
                 cd m
                 mkdir untar && tar -C untar -xf ../src/tree.tar
@@ -93,11 +93,11 @@ final class UnionFSTests: XCTestCase {
                 cd \(dir) && mkdir -p l u w m && echo x > l/f
                 unshare -Urm sh -c '\(Harness.unionfs) -o lowerdir=l,upperdir=u,workdir=w m && cat m/f >/dev/null && exec sleep 600' &
                 pid=$!
-                for i in $(seq 1 200); do pgrep -u $(id -u) -f 'hutch-unionfs.*lowerdir=l,' >/dev/null && break; sleep 0.05; done
-                pgrep -u $(id -u) -f 'hutch-unionfs.*lowerdir=l,' >/dev/null || { echo "daemon never started"; exit 1; }
+                for i in $(seq 1 200); do pgrep -u $(id -u) -f "^\(Harness.unionfs) -o lowerdir=l," >/dev/null && break; sleep 0.05; done
+                pgrep -u $(id -u) -f "^\(Harness.unionfs) -o lowerdir=l," >/dev/null || { echo "daemon never started"; exit 1; }
                 kill -9 $pid
                 wait $pid 2>/dev/null
-                for i in $(seq 1 200); do pgrep -u $(id -u) -f 'hutch-unionfs.*lowerdir=l,' >/dev/null || exit 0; sleep 0.05; done
+                for i in $(seq 1 200); do pgrep -u $(id -u) -f "^\(Harness.unionfs) -o lowerdir=l," >/dev/null || exit 0; sleep 0.05; done
                 echo "daemon still running after its namespace was killed"; exit 1
                 """
             let r = Harness.sh(script, as: user, timeout: 60)
