@@ -91,7 +91,7 @@ final class UnionFSTests: XCTestCase {
             defer { Harness.removeTree(dir, as: user) }
             let script = """
                 cd \(dir) && mkdir -p l u w m && echo x > l/f
-                unshare -Urm sh -c '\(Harness.unionfs) -o lowerdir=l,upperdir=u,workdir=w m && cat m/f >/dev/null && exec sleep 600' &
+                unshare -Urm sh -c '\(Harness.unionfs) -o lowerdir=l,upperdir=u,workdir=w,watch_pid=$$ m && cat m/f >/dev/null && exec sleep 600' &
                 pid=$!
                 for i in $(seq 1 200); do pgrep -u $(id -u) -f "^\(Harness.unionfs) -o lowerdir=l," >/dev/null && break; sleep 0.05; done
                 pgrep -u $(id -u) -f "^\(Harness.unionfs) -o lowerdir=l," >/dev/null || { echo "daemon never started"; exit 1; }

@@ -216,7 +216,7 @@ class Pair:
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                         f"lowerdir={lo},upperdir={k}u,workdir={k}w,userxattr", k + "m"], check=True)
         h = os.path.join(base, "h")
-        subprocess.run([unionfs, "-o", f"lowerdir={lo},upperdir={h}u,workdir={h}w", h + "m"], check=True)
+        subprocess.run([unionfs, "-o", f"lowerdir={lo},upperdir={h}u,workdir={h}w,watch_pid={os.getpid()}", h + "m"], check=True)
         self.roots = [k + "m", h + "m"]
 
     def close(self):
