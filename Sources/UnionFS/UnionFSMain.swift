@@ -95,7 +95,11 @@ public enum UnionFSMain {
         for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         startThread { signalWatcher() }
-        if let pid = inv.options.watchPID { watch(pid: pid) }
+        // Like fuse-overlayfs the mount outlives the shell that made it; hutch
+        // passes watch_pid (the process holding the container's namespaces),
+        // since inside a user namespace this daemon alone would keep a dead
+        // container's namespace alive.
+        if let pid = inv.options.watchPID, pid > 0 { watch(pid: pid) }
 
         var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 16)
         let rc = fuse_session_loop_mt_32(se, &config)
