@@ -91,7 +91,11 @@ public final class ImagePuller: @unchecked Sendable {
             throw RegistryError.protocolViolation("\(reference) lists \(manifest.layers.count) layers but its config \(diffIDs.count)")
         }
         let imageID = manifest.config.digest
-        let alreadyHad = (try? store.images.load().record(imageID)) != nil && diffIDs.allSatisfy(store.layers.contains)
+        // Docker's "up to date": the tag (or, for a digest, the image) was already there.
+        let table = try? store.images.load()
+        let alreadyHad = diffIDs.allSatisfy(store.layers.contains) && (reference.digest == nil
+            ? table?.tags[reference.description] == imageID
+            : table?.record(imageID) != nil)
 
         try await fetchLayers(manifest.layers, diffIDs: diffIDs, client: client, repository: repository)
 
