@@ -103,22 +103,9 @@ public final class ImagePuller: @unchecked Sendable {
         try store.blobs.put(configData, expected: manifest.config.digest)
         try store.blobs.put(manifestData, expected: manifestDigest)
         if let indexData { try store.blobs.put(indexData, expected: top.digest) }
-        var size: Int64 = 0
-        for diffID in diffIDs { size += store.layers.record(diffID)?.size ?? 0 }
-        let repoDigest = reference.repository.description + "@" + top.digest.description
-        try store.withLock {
-            try store.images.update { table in
-                var record = table.record(imageID) ?? ImageRecord(id: imageID, manifestDigest: manifestDigest,
-                                                                   created: imageConfig.createdDate ?? Date(), size: size)
-                record.manifestDigest = manifestDigest
-                record.size = size
-                if !record.repoDigests.contains(repoDigest) { record.repoDigests.append(repoDigest) }
-                table.images[imageID.description] = record
-                if reference.digest == nil, reference.tag != nil {
-                    table.tags[reference.description] = imageID
-                }
-            }
-        }
+        try store.addImage(manifest: manifest, manifestData: manifestData,
+                           tags: reference.digest == nil ? [reference] : [],
+                           repoDigest: reference.repository.withDigest(top.digest))
         return PullResult(reference: reference, imageID: imageID, digest: top.digest, downloaded: !alreadyHad)
     }
 

@@ -13,6 +13,14 @@ struct Hutch: ParsableCommand {
             PushCommand.self,
             LoginCommand.self,
             LogoutCommand.self,
+            ImagesCommand.self,
+            RmiCommand.self,
+            TagCommand.self,
+            InspectCommand.self,
+            HistoryCommand.self,
+            ImportCommand.self,
+            ImageCommand.self,
+            SystemCommand.self,
         ]
     )
 }
