@@ -34,9 +34,9 @@ public final class ImagePuller: @unchecked Sendable {
     }
 
     /// Pulls `reference` (tag `latest` when it has neither tag nor digest)
-    /// for `platform` (the host's by default), trying each configured
+    /// for `platform` (the host's when nil), trying each configured
     /// location in turn (a mirror first; the original only as its fallback).
-    public func pull(_ reference: Reference, platform: Platform = .host) async throws -> PullResult {
+    public func pull(_ reference: Reference, platform: Platform? = nil) async throws -> PullResult {
         let reference = reference.withDefaultTag()
         let locations = config.pullLocations(registry: reference.domain, repository: reference.path)
         var lastError: Error?
@@ -53,7 +53,8 @@ public final class ImagePuller: @unchecked Sendable {
         throw lastError ?? RegistryError.notFound(reference.description)
     }
 
-    func pull(_ reference: Reference, from location: RepositoryLocation, platform: Platform) async throws -> PullResult {
+    func pull(_ reference: Reference, from location: RepositoryLocation, platform requested: Platform?) async throws -> PullResult {
+        let platform = requested ?? .host
         let client = RegistryClient(host: location.host, credentials: credentials.credentials(for: location.host.name))
         let repository = location.repository
         let tagOrDigest = reference.digest?.description ?? reference.tag ?? Reference.defaultTag
@@ -86,6 +87,10 @@ public final class ImagePuller: @unchecked Sendable {
             configData = try await client.fetchBlob(repository: repository, descriptor: manifest.config)
         }
         let imageConfig = try ImageConfig.decode(configData)
+        // A single-platform image asked for another platform: docker refuses too.
+        if let requested, case .manifest = top.kind, !requested.matches(imageConfig.platform) {
+            throw RegistryError.platformMismatch(reference.familiarString, requested.description, imageConfig.platform.description)
+        }
         let diffIDs = imageConfig.rootfs.diffIDs
         guard diffIDs.count == manifest.layers.count else {
             throw RegistryError.protocolViolation("\(reference) lists \(manifest.layers.count) layers but its config \(diffIDs.count)")

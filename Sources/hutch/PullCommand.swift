@@ -23,7 +23,7 @@ struct PullCommand: ParsableCommand {
     func run() throws {
         let config = try HutchConfig.loadAndInstall()
         let reference = try Reference(parsing: image)
-        let wanted = try platform.map { try Platform(parsing: $0) } ?? Platform.host
+        let wanted = try platform.map { try Platform(parsing: $0) }
         let store = try storeOptions.openStore()
         let display = ProgressDisplay(fd: quiet ? -1 : 1)
         let credentials = CredentialStore.standard()
