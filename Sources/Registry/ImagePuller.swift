@@ -155,7 +155,7 @@ public final class ImagePuller: @unchecked Sendable {
         }
         display.layer(id, "Verifying Checksum")
         display.layer(id, "Download complete")
-        display.layer(id, "Extracting", current: 0, total: total)
+        display.layer(id, "Extracting")
         let blobPath = store.blobs.path(for: layer.digest)
         let lock = try FileLock(path: store.root + "/store.lock")
         try store.layers.unpack(blobAt: blobPath, expectedDiffID: diffID, lock: lock)

@@ -46,6 +46,7 @@ final class RegistryAuthTests: XCTestCase {
             XCTAssertFalse(try String(contentsOfFile: authFile, encoding: .utf8).contains(server))
             XCTAssertStatus(Harness.hutch(["pull", name], as: user, env: env), 125)
             XCTAssertEqual(Harness.hutch(["logout", server], as: user, env: env).stdout, "Not logged in to \(server)\n")
+            XCTAssertEqual(Harness.processes(of: user).filter { $0.contains(server) }, [])
         }
     }
 
@@ -84,6 +85,7 @@ final class RegistryAuthTests: XCTestCase {
                                        "docker://\(pushed)"], as: nil)
             XCTAssertStatus(inspect, 0)
             XCTAssertStatus(Harness.hutch(["logout", server], as: user, env: env), 0)
+            XCTAssertEqual(Harness.processes(of: user).filter { $0.contains(server) }, [])
         }
     }
 }
