@@ -20,20 +20,26 @@ WORK=$ROOT/bench-pull
 rm -rf "$WORK"
 mkdir -p "$WORK"
 chmod 0755 "$WORK"
+mkdir -p "$WORK/user/run"
+chown $USER_NAME: "$WORK/user" "$WORK/user/run"
+chmod 0700 "$WORK/user/run"
+home=$(getent passwd $USER_NAME | cut -d: -f6)
+as_user() { runuser -u $USER_NAME -- env -i HOME="$home" USER=$USER_NAME PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$WORK/user/run" "$@"; }
 cleanup() {
     "$HERE/harness/registry.sh" stop "$WORK/registry" >/dev/null 2>&1 || true
-    runuser -u $USER_NAME -- podman --root "$WORK/user/podman" --runroot "$WORK/user/podman-run" \
-        rmi -a -f >/dev/null 2>&1 || true
-    runuser -u $USER_NAME -- podman unshare rm -rf "$WORK/user" >/dev/null 2>&1 || true
+    as_user podman --root "$WORK/user/podman" --runroot "$WORK/user/podman-run" rmi -a -f >/dev/null 2>&1 || true
+    as_user podman unshare rm -rf "$WORK/user/podman" "$WORK/user/podman-run" >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # The fixture: python when the cached Debian tar is there or can be made.
 fixture=busybox
-if runuser -u $USER_NAME -- bash "$HERE/harness/make-python-image.sh" "$WORK/python.tar" >"$WORK/fixture.log" 2>&1; then
+mkdir -p "$WORK/fixture"
+chown $USER_NAME: "$WORK/fixture"
+if as_user bash "$HERE/harness/make-python-image.sh" "$WORK/fixture/python.tar" >"$WORK/fixture.log" 2>&1; then
     fixture=python
-    bash "$HERE/harness/make-oci-image.sh" "$WORK/oci" "$WORK/python.tar" >/dev/null
+    bash "$HERE/harness/make-oci-image.sh" "$WORK/oci" "$WORK/fixture/python.tar" >/dev/null
 else
     sh "$HERE/harness/make-busybox-rootfs.sh" "$WORK/rootfs"
     bash "$HERE/harness/make-oci-image.sh" "$WORK/oci" "$WORK/rootfs" >/dev/null
@@ -43,16 +49,13 @@ image=127.0.0.1:$port/library/$fixture:latest
 skopeo copy -q --dest-tls-verify=false "oci:$WORK/oci" "docker://$image" >/dev/null
 size=$(du -sb "$WORK/oci/blobs" | cut -f1)
 
-mkdir -p "$WORK/user"
-chown $USER_NAME: "$WORK/user"
-home=$(getent passwd $USER_NAME | cut -d: -f6)
-as_user() { runuser -u $USER_NAME -- env -i HOME="$home" USER=$USER_NAME PATH=/usr/bin:/bin "$@"; }
 
-hutch_cmd="$HUTCH --root $WORK/user/hutch pull -q $image"
+hutch_cmd="$HUTCH pull -q --root $WORK/user/hutch $image"
 podman_cmd="podman --root $WORK/user/podman --runroot $WORK/user/podman-run pull -q --tls-verify=false $image"
 (cd "$WORK/user" && as_user hyperfine -N --style none --warmup 1 --runs 5 --export-json "$WORK/user/pull.json" \
     --prepare "rm -rf $WORK/user/hutch" -n "hutch pull" "$hutch_cmd" \
-    --prepare "podman --root $WORK/user/podman --runroot $WORK/user/podman-run rmi -a -f" -n "podman pull" "$podman_cmd" \
+    --prepare "bash -c 'podman --root $WORK/user/podman --runroot $WORK/user/podman-run rmi -a -f >/dev/null 2>&1; true'" \
+    -n "podman pull" "$podman_cmd" \
     >/dev/null)
 
 echo "## Pull from a local registry"
