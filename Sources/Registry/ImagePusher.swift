@@ -75,8 +75,11 @@ public final class ImagePusher: @unchecked Sendable {
             for _ in 0..<min(max(1, parallelUploads), layers.count) { startNext() }
             while try await group.next() != nil { startNext() }
         }
-        let configData = try store.blobs.read(manifest.config.digest)
-        _ = try await client.pushBlob(repository: repository, digest: manifest.config.digest, data: configData)
+        guard store.blobs.contains(manifest.config.digest) else {
+            throw RegistryError.protocolViolation("the store lacks the config blob \(manifest.config.digest) of \(reference.familiarString)")
+        }
+        _ = try await client.pushBlob(repository: repository, digest: manifest.config.digest, size: manifest.config.size,
+                                      file: URL(fileURLWithPath: store.blobs.path(for: manifest.config.digest)))
         let mediaType = manifest.mediaType ?? MediaType.ociManifest
         let tag = reference.tag ?? Reference.defaultTag
         let digest = try await client.pushManifest(repository: repository, reference: tag, data: manifestData, mediaType: mediaType)

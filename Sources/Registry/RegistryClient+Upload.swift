@@ -48,14 +48,6 @@ extension RegistryClient {
         return .uploaded
     }
 
-    /// Uploads bytes held in memory (an image config).
-    public func pushBlob(repository: String, digest: Digest, data blob: Data) async throws -> BlobUploadResult {
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("hutch-blob-\(UUID().uuidString)")
-        try blob.write(to: temporary)
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        return try await pushBlob(repository: repository, digest: digest, size: Int64(blob.count), file: temporary)
-    }
-
     /// `PUT /v2/NAME/manifests/TAG` with the manifest's own media type; the
     /// digest the registry reports (the sha256 of `data`).
     @discardableResult
