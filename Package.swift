@@ -53,7 +53,8 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swift5),
         .target(name: "Builder",
-                dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI"],
+                dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI", "CArchive",
+                               .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
 
         // Executables: thin.
