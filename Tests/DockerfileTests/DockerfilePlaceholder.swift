@@ -1,6 +1,0 @@
-import XCTest
-import Dockerfile
-
-final class DockerfilePlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
