@@ -1,1 +1,0 @@
-// OCI: filled in by its issue (see README.md).

@@ -1,6 +1,0 @@
-import XCTest
-import OCI
-
-final class OCIPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
