@@ -53,8 +53,7 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swift5),
         .target(name: "Builder",
-                dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI", "CArchive",
-                               .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI", "CArchive"],
                 swiftSettings: swift5),
 
         // Executables: thin.
