@@ -70,10 +70,10 @@ public enum CopyOperation {
             for base in current {
                 let prefix = base == "/" ? "/" : base + "/"
                 if !part.contains(where: { globCharacters.contains($0) }) {
-                    if try tree.entry(at: prefix + part, followFinal: !isLast) != nil { next.append(prefix + part) }
+                    if (try? tree.entry(at: prefix + part, followFinal: !isLast)) != nil { next.append(prefix + part) }
                     continue
                 }
-                guard let dir = try tree.entry(at: base, followFinal: true), dir.kind == .directory else { continue }
+                guard let dir = try? tree.entry(at: base, followFinal: true), dir.kind == .directory else { continue }
                 for name in try tree.children(of: dir) where fnmatch(part, name, 0) == 0 {
                     next.append(prefix + name)
                 }
