@@ -103,7 +103,9 @@ public enum ConfigAssembler {
                 : run.command.arguments
             return "RUN " + argv.joined(separator: " ")
         case .cmd(let c), .entrypoint(let c):
-            let json = (try? String(decoding: JSONEncoder().encode(commandArguments(c, shell: shell)), as: UTF8.self)) ?? ""
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .withoutEscapingSlashes
+            let json = (try? String(decoding: encoder.encode(commandArguments(c, shell: shell)), as: UTF8.self)) ?? ""
             return "\(node.keyword) \(json)"
         default:
             let words = ([node.keyword] + node.flags + node.arguments).joined(separator: " ")
