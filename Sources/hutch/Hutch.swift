@@ -9,6 +9,14 @@ struct Hutch: ParsableCommand {
         version: hutchVersion,
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
+            ImagesCommand.self,
+            RmiCommand.self,
+            TagCommand.self,
+            InspectCommand.self,
+            HistoryCommand.self,
+            ImportCommand.self,
+            ImageCommand.self,
+            SystemCommand.self,
         ]
     )
 }
