@@ -1,2 +1,154 @@
-#include "csandbox.h"
-int csandbox_placeholder(void) { return 0; }
+/* clone() of the container's init and the parent's side of the handshake.
+ *
+ * The parent has threads, so the child may only make async-signal-safe
+ * calls: everything it needs is in the csandbox_spec the parent built. */
+#define _GNU_SOURCE
+#include "internal.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CHILD_STACK_SIZE (256 * 1024)
+
+size_t csandbox_strlcpy(char *dst, const char *src, size_t size) {
+    size_t n = strlen(src);
+    if (size) {
+        size_t c = n < size - 1 ? n : size - 1;
+        memcpy(dst, src, c);
+        dst[c] = 0;
+    }
+    return n;
+}
+
+size_t csandbox_strlcat(char *dst, const char *src, size_t size) {
+    size_t used = strnlen(dst, size);
+    if (used == size) return size + strlen(src);
+    return used + csandbox_strlcpy(dst + used, src, size - used);
+}
+
+void csandbox_report(int fd, int stage, int err, const char *detail) {
+    struct csandbox_error e;
+    memset(&e, 0, sizeof e);
+    e.stage = stage;
+    e.err = err;
+    if (detail) csandbox_strlcpy(e.detail, detail, sizeof e.detail);
+    /* Smaller than PIPE_BUF: one write, never interleaved. */
+    ssize_t r;
+    do { r = write(fd, &e, sizeof e); } while (r < 0 && errno == EINTR);
+}
+
+static int loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    csandbox_strlcpy(ifr.ifr_name, "lo", IFNAMSIZ);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int err = errno;
+    close(s);
+    errno = err;
+    return rc;
+}
+
+struct child_args {
+    const struct csandbox_spec *spec;
+    int sync_fd;
+    int error_fd;
+};
+
+static int child_main(void *arg) {
+    const struct child_args *a = arg;
+    const struct csandbox_spec *spec = a->spec;
+    char byte;
+    ssize_t n;
+    /* Wait until the parent wrote the id maps: before that we have no ids. */
+    do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(125); /* the parent gave up and closed the pipe */
+    close(a->sync_fd);
+    /* Out of hutch's process group: the terminal's signals reach hutch, which
+     * forwards them once; with -t the container has a terminal of its own. */
+    setsid();
+
+    if (spec->loopback_up && loopback_up() != 0) {
+        csandbox_report(a->error_fd, CSANDBOX_STAGE_NETWORK, errno, "lo");
+        _exit(125);
+    }
+    if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) != 0) {
+        csandbox_report(a->error_fd, CSANDBOX_STAGE_HOSTNAME, errno, spec->hostname);
+        _exit(125);
+    }
+    if (csandbox_run_ops(spec, a->error_fd) != 0) _exit(125);
+    csandbox_init(spec, a->error_fd);
+}
+
+int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *child) {
+    int sync[2], errs[2];
+    if (pipe2(sync, O_CLOEXEC) != 0) return -errno;
+    if (pipe2(errs, O_CLOEXEC) != 0) { int e = errno; close(sync[0]); close(sync[1]); return -e; }
+    void *stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        int e = errno;
+        close(sync[0]); close(sync[1]); close(errs[0]); close(errs[1]);
+        return -e;
+    }
+    /* Lives on the parent's stack: the child gets its own copy of memory. */
+    struct child_args args = { spec, sync[0], errs[1] };
+    pid_t pid = clone(child_main, (char *)stack + CHILD_STACK_SIZE, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                      (spec->new_network ? CLONE_NEWNET : 0) | SIGCHLD, &args);
+    int err = errno;
+    munmap(stack, CHILD_STACK_SIZE);
+    close(sync[0]);
+    close(errs[1]);
+    if (pid < 0) {
+        close(sync[1]);
+        close(errs[0]);
+        return -err;
+    }
+    child->pid = pid;
+    child->sync_fd = sync[1];
+    child->error_fd = errs[0];
+    return 0;
+}
+
+int csandbox_release(struct csandbox_child *child, struct csandbox_error *error) {
+    char byte = 1;
+    ssize_t n;
+    do { n = write(child->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
+    close(child->sync_fd);
+    child->sync_fd = -1;
+    memset(error, 0, sizeof *error);
+    size_t got = 0;
+    while (got < sizeof *error) {
+        n = read(child->error_fd, (char *)error + got, sizeof *error - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(child->error_fd);
+    child->error_fd = -1;
+    if (got == 0) return 0;
+    if (got < sizeof *error) { error->stage = CSANDBOX_STAGE_SYNC; error->err = EPIPE; }
+    return 1;
+}
+
+pid_t csandbox_spawn_helper(char *const *argv) {
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+    return rc == 0 ? pid : -rc;
+}

@@ -17,6 +17,7 @@ struct Hutch: ParsableCommand {
             ImportCommand.self,
             ImageCommand.self,
             SystemCommand.self,
+            RunCommand.self,
         ]
     )
 }
