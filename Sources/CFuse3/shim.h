@@ -1,2 +1,61 @@
 #define FUSE_USE_VERSION 35
 #include <fuse_lowlevel.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/sendfile.h>
+#include <sys/xattr.h>
+#include <linux/fs.h>
+
+// Swift cannot call C variadic functions (ioctl, syscall), and Swift's
+// Glibc module is built without _GNU_SOURCE (no O_PATH, copy_file_range,
+// fallocate, SEEK_DATA, UTIME_NOW): these inline helpers and constants are
+// the whole of the C the union filesystem needs.
+
+extern char **environ;
+static inline char **hutch_environ(void) { return environ; }
+
+static const int HUTCH_O_PATH = 010000000;
+static const int HUTCH_SEEK_DATA = 3;
+static const int HUTCH_SEEK_HOLE = 4;
+static const long HUTCH_UTIME_NOW = (1l << 30) - 1l;
+static const long HUTCH_UTIME_OMIT = (1l << 30) - 2l;
+
+static inline int hutch_ficlone(int dst, int src) { return ioctl(dst, FICLONE, src); }
+
+static inline int hutch_renameat2(int olddir, const char *oldpath, int newdir,
+                                  const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddir, oldpath, newdir, newpath, flags);
+}
+
+static inline int hutch_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+static inline long hutch_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t len) {
+    return syscall(SYS_copy_file_range, in, inoff, out, outoff, len, 0);
+}
+
+static inline int hutch_fallocate(int fd, int mode, off_t off, off_t len) {
+    return (int)syscall(SYS_fallocate, fd, mode, off, len);
+}
+
+// Reply to a read with data taken straight from fd (spliced when the
+// kernel and libfuse agree), so file data never passes through our buffers.
+static inline int hutch_reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off) {
+    struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+    buf.buf[0].flags = (enum fuse_buf_flags)(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    buf.buf[0].fd = fd;
+    buf.buf[0].pos = off;
+    return fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+// Writes the request's data (maybe a pipe from splice) into fd at off.
+static inline ssize_t hutch_write_bufvec(int fd, off_t off, struct fuse_bufvec *in) {
+    struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+    out.buf[0].flags = (enum fuse_buf_flags)(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    out.buf[0].fd = fd;
+    out.buf[0].pos = off;
+    return fuse_buf_copy(&out, in, (enum fuse_buf_copy_flags)0);
+}

@@ -1,7 +1,160 @@
 import CFuse3
+import Glibc
 
+/// The hutch-unionfs program: fuse-overlayfs's command line, then mount,
+/// daemonize once the mount is live, and serve until unmounted.
 public enum UnionFSMain {
-    public static func run(_ arguments: [String]) -> Never {
-        fatalError("hutch-unionfs: not built yet")
+    static let usage = """
+        usage: hutch-unionfs -o lowerdir=A[:B...],upperdir=U,workdir=W[,squash_to_root,squash_to_uid=N,
+                             uidmapping=C:H:L,gidmapping=C:H:L,watch_pid=PID] [-f] [-d] MOUNTPOINT
+        """
+
+    struct Invocation {
+        var options = UnionOptions()
+        var foreground = false
+        var debug = false
+        var mountpoint: String?
     }
+
+    static func parse(_ arguments: [String]) throws -> Invocation {
+        var inv = Invocation()
+        var i = 1
+        while i < arguments.count {
+            let a = arguments[i]
+            switch a {
+            case "-f": inv.foreground = true
+            case "-d", "--debug": inv.debug = true; inv.foreground = true
+            case "-o":
+                i += 1
+                guard i < arguments.count else { throw UnionFSError.badOption("-o needs a value") }
+                try inv.options.parse(arguments[i])
+            case "-h", "--help": throw UnionFSError.badOption("\n" + usage)
+            default:
+                if a.hasPrefix("-o") { try inv.options.parse(String(a.dropFirst(2))) }
+                else if a.hasPrefix("-") { throw UnionFSError.badOption("unknown flag \(a)\n" + usage) }
+                else if inv.mountpoint == nil { inv.mountpoint = a }
+                else { throw UnionFSError.badOption("more than one mountpoint given\n" + usage) }
+            }
+            i += 1
+        }
+        if inv.options.fuseOptions.contains("debug") { inv.debug = true; inv.foreground = true }
+        inv.options.fuseOptions.removeAll { $0 == "debug" }
+        guard inv.mountpoint != nil else { throw UnionFSError.badOption("no mountpoint given\n" + usage) }
+        try inv.options.validate()
+        return inv
+    }
+
+    public static func run(_ arguments: [String]) -> Never {
+        do {
+            exit(try serve(parse(arguments)))
+        } catch {
+            fputs("\(error)\n", stderr)
+            exit(1)
+        }
+    }
+
+    nonisolated(unsafe) static var mountpoint = ""
+
+    static func serve(_ inv: Invocation) throws -> Int32 {
+        raiseFileLimit()
+        signal(SIGPIPE, SIG_IGN)
+        served = try UnionFileSystem(options: inv.options)
+        guard let real = realpath(inv.mountpoint!, nil) else {
+            throw UnionFSError.mount("\(inv.mountpoint!): \(String(cString: strerror(errno)))")
+        }
+        mountpoint = String(cString: real)
+        free(real)
+
+        var opts = ["default_permissions", "fsname=hutch-unionfs", "subtype=hutch-unionfs"]
+        // Root of a user namespace mounts directly and may let the namespace's
+        // other ids in; through fusermount3 that needs user_allow_other.
+        if inv.options.allowOther || geteuid() == 0 { opts.append("allow_other") }
+        opts += inv.options.fuseOptions
+        var argv = ["hutch-unionfs", "-o", opts.joined(separator: ",")]
+        if inv.debug { argv.append("-d") }
+        let cargs = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: argv.count + 1)
+        for (i, a) in argv.enumerated() { cargs[i] = strdup(a) }
+        cargs[argv.count] = nil
+        var args = fuse_args(argc: Int32(argv.count), argv: cargs, allocated: 0)
+        var ops = makeOperations()
+        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, nil) else {
+            throw UnionFSError.mount("bad FUSE options: \(opts.joined(separator: ","))")
+        }
+        defer { fuse_session_destroy(se) }
+        guard fuse_session_mount(se, mountpoint) == 0 else {
+            throw UnionFSError.mount("cannot mount on \(mountpoint) (is /dev/fuse usable, fusermount3 installed?)")
+        }
+        // The mount is live: only now may the caller go on (fuse_daemonize's
+        // parent exits once the child is set up).
+        if !inv.foreground { fuse_daemonize(0) }
+
+        // Signals are taken by one thread that unmounts; the kernel then ends
+        // the session loop.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        startThread { signalWatcher() }
+        if let pid = inv.options.watchPID { watch(pid: pid) }
+
+        var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 16)
+        let rc = fuse_session_loop_mt_32(se, &config)
+        fuse_session_unmount(se)
+        return rc == 0 || rc == -ENODEV ? 0 : 1
+    }
+
+    static func raiseFileLimit() {
+        var lim = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lim)
+        }
+    }
+
+    /// Unmounts lazily: directly when we mounted as root of a user
+    /// namespace, else through fusermount3.
+    static func unmount() {
+        if umount2(mountpoint, Int32(MNT_DETACH)) == 0 { return }
+        var pid = pid_t()
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("fusermount3"), strdup("-u"), strdup("-z"), strdup(mountpoint), nil]
+        defer { argv.forEach { free($0) } }
+        if posix_spawnp(&pid, "fusermount3", nil, nil, argv, hutch_environ()) == 0 {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+
+    static func signalWatcher() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
+        var sig: Int32 = 0
+        sigwait(&set, &sig)
+        unmount()
+    }
+
+    /// Unmounts when `pid` exits: the process holding a container's
+    /// namespaces, so a killed container leaves no daemon behind.
+    static func watch(pid: Int32) {
+        let pfd = hutch_pidfd_open(pid)
+        if pfd < 0 { unmount(); return }
+        startThread {
+            var p = pollfd(fd: pfd, events: Int16(POLLIN), revents: 0)
+            while poll(&p, 1, -1) < 0 && errno == EINTR {}
+            unmount()
+        }
+    }
+}
+
+private final class ThreadBody { let run: () -> Void; init(_ r: @escaping () -> Void) { run = r } }
+
+func startThread(_ body: @escaping () -> Void) {
+    var tid = pthread_t()
+    let ctx = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    pthread_create(&tid, nil, { raw in
+        let b = Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue()
+        b.run()
+        return nil
+    }, ctx)
+    pthread_detach(tid)
 }

@@ -1,0 +1,129 @@
+/// How a union mount is set up: the layers and the ownership options that
+/// fuse-overlayfs also takes, so either program reads the same `-o` string.
+public struct UnionOptions: Equatable, Sendable {
+    /// Lower layers, top-most first (as in `lowerdir=top:...:bottom`).
+    public var lowers: [String] = []
+    /// The writable layer; nil mounts read-only.
+    public var upper: String?
+    /// Scratch space on the upper's filesystem for atomic copy-up.
+    public var work: String?
+    /// Show every file as owned by root (fuse-overlayfs `squash_to_root`).
+    public var squashToRoot = false
+    /// Show every file as owned by this uid / gid.
+    public var squashToUID: UInt32?
+    public var squashToGID: UInt32?
+    /// Container-to-host id translation (fuse-overlayfs `uidmapping=`/`gidmapping=`).
+    public var uidMapping = IDMapping.identity
+    public var gidMapping = IDMapping.identity
+    /// Exit (unmounting) when this process ends: hutch passes the process that
+    /// holds the container's namespaces, so a kill -9 leaves no daemon behind.
+    public var watchPID: Int32?
+    /// Let other users (other uids of a user namespace) use the mount.
+    public var allowOther = false
+    /// Options hutch-unionfs does not interpret, passed on to FUSE.
+    public var fuseOptions: [String] = []
+
+    public init() {}
+
+    public init(lowers: [String], upper: String?, work: String?) {
+        self.lowers = lowers
+        self.upper = upper
+        self.work = work
+    }
+
+    /// Parses one `-o` argument (comma separated, may be given several times).
+    public mutating func parse(_ text: String) throws {
+        for item in splitOptions(text) where !item.isEmpty {
+            let key: Substring, value: Substring?
+            if let eq = item.firstIndex(of: "=") {
+                key = item[..<eq]; value = item[item.index(after: eq)...]
+            } else {
+                key = Substring(item); value = nil
+            }
+            func need() throws -> String {
+                guard let value, !value.isEmpty else { throw UnionFSError.badOption("\(key) needs a value") }
+                return String(value)
+            }
+            switch key {
+            case "lowerdir": lowers = try splitLowers(need())
+            case "upperdir": upper = try need()
+            case "workdir": work = try need()
+            case "squash_to_root": squashToRoot = true
+            case "squash_to_uid": squashToUID = try number(need(), key)
+            case "squash_to_gid": squashToGID = try number(need(), key)
+            case "uidmapping": uidMapping = try IDMapping(parsing: need())
+            case "gidmapping": gidMapping = try IDMapping(parsing: need())
+            case "watch_pid": watchPID = Int32(bitPattern: try number(need(), key))
+            case "allow_other": allowOther = true
+            // fuse-overlayfs options with no meaning here (we always behave this way).
+            case "fast_ino", "noxattrs", "plugins", "threaded", "fsync", "xattr_permissions",
+                 "static_nlink", "noacl", "timeout", "volatile", "redirect_dir", "index",
+                 "metacopy", "userxattr", "context":
+                break
+            default: fuseOptions.append(item)
+            }
+        }
+    }
+
+    /// Checks that the mount can be made, with messages a user can act on.
+    public func validate() throws {
+        guard !lowers.isEmpty else { throw UnionFSError.badOption("no lowerdir= given") }
+        if upper != nil && work == nil { throw UnionFSError.badOption("upperdir= needs workdir=") }
+    }
+
+    /// The `-o` string that reproduces these options.
+    public var optionString: String {
+        var parts = ["lowerdir=" + lowers.map { $0.replacingColons() }.joined(separator: ":")]
+        if let upper { parts.append("upperdir=" + upper) }
+        if let work { parts.append("workdir=" + work) }
+        if squashToRoot { parts.append("squash_to_root") }
+        if let squashToUID { parts.append("squash_to_uid=\(squashToUID)") }
+        if let squashToGID { parts.append("squash_to_gid=\(squashToGID)") }
+        if !uidMapping.isIdentity { parts.append("uidmapping=" + uidMapping.description) }
+        if !gidMapping.isIdentity { parts.append("gidmapping=" + gidMapping.description) }
+        if let watchPID { parts.append("watch_pid=\(watchPID)") }
+        if allowOther { parts.append("allow_other") }
+        parts += fuseOptions
+        return parts.joined(separator: ",")
+    }
+}
+
+private func number(_ s: String, _ key: Substring) throws -> UInt32 {
+    guard let n = UInt32(s) else { throw UnionFSError.badOption("\(key)=\(s) is not a number") }
+    return n
+}
+
+/// Splits on commas not escaped with a backslash.
+private func splitOptions(_ text: String) -> [String] {
+    var out: [String] = [], cur = "", escaped = false
+    for ch in text {
+        if escaped { cur.append(ch); escaped = false; continue }
+        if ch == "\\" { escaped = true; cur.append(ch); continue }
+        if ch == "," { out.append(cur); cur = ""; continue }
+        cur.append(ch)
+    }
+    out.append(cur)
+    return out
+}
+
+/// Splits `a:b\:c:d` into layers; `\:` is a literal colon, as in fuse-overlayfs.
+private func splitLowers(_ text: String) throws -> [String] {
+    var out: [String] = [], cur = "", escaped = false
+    for ch in text {
+        if escaped { cur.append(ch); escaped = false; continue }
+        if ch == "\\" { escaped = true; continue }
+        if ch == ":" { out.append(cur); cur = ""; continue }
+        cur.append(ch)
+    }
+    out.append(cur)
+    if out.contains(where: { $0.isEmpty }) { throw UnionFSError.badOption("lowerdir= has an empty layer") }
+    return out
+}
+
+extension String {
+    fileprivate func replacingColons() -> String {
+        var s = ""
+        for ch in self { if ch == ":" || ch == "," { s.append("\\") }; s.append(ch) }
+        return s
+    }
+}
