@@ -32,8 +32,9 @@ enum Suggestion {
         for candidate in candidates {
             let c = caseSensitive ? candidate : candidate.lowercased()
             let d = distance(Array(target.unicodeScalars), Array(c.unicodeScalars))
-            // Within a third of the length: close enough to be a typo.
-            let limit = max(1, min(c.unicodeScalars.count, target.unicodeScalars.count) / 3)
+            // One edit for short words, two or a third of the length for longer ones.
+            let length = min(c.unicodeScalars.count, target.unicodeScalars.count)
+            let limit = length >= 4 ? max(2, length / 3) : 1
             if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
         }
         return best?.0

@@ -18,6 +18,7 @@ struct Hutch: ParsableCommand {
             ImageCommand.self,
             SystemCommand.self,
             RunCommand.self,
+            BuildCommand.self,
         ]
     )
 }
