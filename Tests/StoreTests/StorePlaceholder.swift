@@ -1,6 +1,0 @@
-import XCTest
-import Store
-
-final class StorePlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
