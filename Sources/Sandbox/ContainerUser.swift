@@ -68,7 +68,7 @@ struct PasswdEntry: Equatable {
     var home: String
 
     static func parse(_ text: String) -> [PasswdEntry] {
-        text.split(separator: "\n").compactMap { line in
+        text.split(whereSeparator: \.isNewline).compactMap { line in
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
             guard f.count >= 6, !f[0].isEmpty, let uid = UInt32(f[2]), let gid = UInt32(f[3]) else { return nil }
             return PasswdEntry(name: String(f[0]), uid: uid, gid: gid, home: f[5].isEmpty ? "/" : String(f[5]))
@@ -83,7 +83,7 @@ struct GroupEntry: Equatable {
     var members: [String]
 
     static func parse(_ text: String) -> [GroupEntry] {
-        text.split(separator: "\n").compactMap { line in
+        text.split(whereSeparator: \.isNewline).compactMap { line in
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
             guard f.count >= 3, !f[0].isEmpty, let gid = UInt32(f[2]) else { return nil }
             let members = f.count > 3 ? f[3].split(separator: ",").map(String.init) : []

@@ -24,7 +24,7 @@ public struct SubordinateRange: Equatable {
     /// newuidmap does. Broken lines are skipped.
     public static func find(in text: String, user: String?, id: UInt32) -> SubordinateRange? {
         let idText = String(id)
-        for line in text.split(separator: "\n") {
+        for line in text.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 3, let start = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0 else { continue }
             guard fields[0] == idText || (user != nil && fields[0] == user![...]) else { continue }

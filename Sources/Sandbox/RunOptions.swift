@@ -155,7 +155,7 @@ public enum EnvironmentOption {
     /// An env file: one KEY=VAL or KEY per line, `#` comments and blank lines skipped.
     public static func parseFile(_ text: String, path: String, host: (String) -> String?) throws -> [String] {
         var result: [String] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             var line = Substring(raw)
             if line.hasSuffix("\r") { line = line.dropLast() }
             while line.first == " " || line.first == "\t" { line = line.dropFirst() }

@@ -1,6 +1,0 @@
-import XCTest
-import Sandbox
-
-final class SandboxPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
