@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The config file (Registry's HutchConfig): a first debug build takes ~20 s.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages, found by pkg-config).
@@ -46,7 +48,11 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "SystemPackage", package: "swift-system")],
                 swiftSettings: swift5),
-        .target(name: "Registry", dependencies: ["OCI", "Store"], swiftSettings: swift5),
+        .target(name: "Registry",
+                dependencies: ["OCI", "Store",
+                               .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "TOMLKit", package: "TOMLKit")],
+                swiftSettings: swift5),
         .target(name: "UnionFS", dependencies: ["CFuse3"], swiftSettings: swift5),
         .target(name: "Containers",
                 dependencies: ["Sandbox", "Seccomp", "Store", "Registry", "UnionFS", "OCI",

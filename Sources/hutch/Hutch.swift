@@ -19,6 +19,10 @@ struct Hutch: ParsableCommand {
             SystemCommand.self,
             RunCommand.self,
             BuildCommand.self,
+            PullCommand.self,
+            PushCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
         ]
     )
 }

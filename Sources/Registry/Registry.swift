@@ -1,1 +1,0 @@
-// Registry: filled in by its issue (see README.md).

@@ -1,6 +1,0 @@
-import XCTest
-import Registry
-
-final class RegistryPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
