@@ -15,16 +15,17 @@ import Glibc
 public struct LayerCommitter: LayerCommitting {
     public let store: Store
     /// Host uid/gid -> image uid/gid for files with no override_stat.
-    public var mapOwner: (UInt32, UInt32) -> (UInt32, UInt32)
+    /// The third argument: the ids come from override_stat (so the user's own id is not mapped).
+    public var mapOwner: (UInt32, UInt32, Bool) -> (UInt32, UInt32)
 
-    public init(store: Store, mapOwner: @escaping (UInt32, UInt32) -> (UInt32, UInt32) = LayerCommitter.hostOwnerMap()) {
+    public init(store: Store, mapOwner: @escaping (UInt32, UInt32, Bool) -> (UInt32, UInt32) = LayerCommitter.hostOwnerMap()) {
         self.store = store
         self.mapOwner = mapOwner
     }
 
     /// The building user is root in the image; ids of its subordinate
     /// range are 1, 2, ... (as a user namespace maps them).
-    public static func hostOwnerMap() -> (UInt32, UInt32) -> (UInt32, UInt32) {
+    public static func hostOwnerMap() -> (UInt32, UInt32, Bool) -> (UInt32, UInt32) {
         let uid = getuid(), gid = getgid()
         let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) }
         func range(_ file: String) -> (UInt32, UInt32)? {
@@ -38,9 +39,9 @@ public struct LayerCommitter: LayerCommitting {
             return nil
         }
         let subuid = range("/etc/subuid"), subgid = range("/etc/subgid")
-        return { u, g in
+        return { u, g, recorded in
             func map(_ id: UInt32, _ own: UInt32, _ r: (UInt32, UInt32)?) -> UInt32 {
-                if id == own { return 0 }
+                if id == own && !recorded { return 0 }
                 if let (start, count) = r, id >= start, id - start < count { return id - start + 1 }
                 return id
             }
@@ -101,7 +102,11 @@ public struct LayerCommitter: LayerCommitting {
                 continue
             }
             let override = OverrideStat.read(host)
-            let owner = override.map { ($0.uid, $0.gid) } ?? mapOwner(UInt32(st.st_uid), UInt32(st.st_gid))
+            // hutch-unionfs mounted as the user records a RUN's chown with host ids (the
+            // subordinate range); COPY and the store record image ids. Ids of the
+            // range map back; the others are image ids already.
+            let owner = override.map { mapOwner($0.uid, $0.gid, true) }
+                ?? mapOwner(UInt32(st.st_uid), UInt32(st.st_gid), false)
             let mode = override?.mode ?? (UInt32(st.st_mode) & 0o7777)
             switch kind(of: st) {
             case .directory:

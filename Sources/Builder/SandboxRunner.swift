@@ -61,14 +61,19 @@ public struct SandboxRunner: RunStepExecuting {
         }
     }
 
+    /// posix_spawn and waitpid: Foundation's Process can miss the exit of a
+    /// child that daemonizes (hutch-unionfs forks and its parent exits).
     func spawnAndWait(_ argv: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
-        process.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
-        do { try process.run() } catch {
-            throw BuildError("cannot start \(argv[0]): \(error.localizedDescription)")
+        var pid: pid_t = 0
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let rc = posix_spawnp(&pid, argv[0], nil, nil, &cArgs, environ)
+        guard rc == 0 else { throw BuildError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw BuildError("waitpid \(argv[0]): \(String(cString: strerror(errno)))") }
         }
-        process.waitUntilExit()
-        return process.terminationStatus
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
     }
 }
