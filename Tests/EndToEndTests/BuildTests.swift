@@ -297,14 +297,15 @@ final class BuildTests: XCTestCase {
             try withSetup(user) { s in
                 try s.write(["Dockerfile": "FROM python:latest\nRUN touch /started && sleep 60\n"])
                 let log = s.dir + "/build.log"
-                let started = Harness.sh("""
-                    HUTCH_ROOT='\(s.store)' nohup hutch build -t killed '\(s.context)' > '\(log)' 2>&1 &
-                    echo $!
-                    """, as: user)
-                let pid = try XCTUnwrap(Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+                // setsid: the build must outlive the shell that starts it (runuser ends its session).
+                XCTAssertStatus(Harness.sh("""
+                    HUTCH_ROOT='\(s.store)' setsid -f sh -c "exec hutch build -t killed '\(s.context)' > '\(log)' 2>&1"
+                    """, as: user), 0)
                 XCTAssertTrue(Harness.waitUntil(timeout: 60) {
                     Harness.sh("ls '\(s.store)'/build/*/upper/started", as: user).status == 0
                 }, "the RUN never started: \(Harness.sh("cat '\(log)'", as: user).output)")
+                let pids = Harness.sh("pgrep -u \(user.name) -f 'hutch build -t killed \(s.context)'", as: user).stdout
+                let pid = try XCTUnwrap(pids.split(separator: "\n").first.flatMap { Int32($0) }, "no build process")
                 XCTAssertStatus(Harness.sh("kill -9 \(pid)", as: user), 0)
                 XCTAssertTrue(Harness.waitUntil(timeout: 20) { self.ours(Harness.processes(of: user), s.dir).isEmpty },
                               "left: \(self.ours(Harness.processes(of: user), s.dir))")
