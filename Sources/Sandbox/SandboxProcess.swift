@@ -21,7 +21,10 @@ public final class SandboxProcess {
     /// Starts the container and returns once its command is exec'd; a setup
     /// or exec failure throws with Docker's message and exit code, and
     /// leaves nothing running (a dead child's namespaces and mounts go with it).
-    public static func spawn(_ spec: SandboxSpec) throws -> SandboxProcess {
+    /// `afterIDMaps` runs in the parent once the child's namespaces exist
+    /// and its id maps are written, before the child goes on to mount and
+    /// exec: the Containers module attaches pasta and the cgroup there.
+    public static func spawn(_ spec: SandboxSpec, afterIDMaps: ((pid_t) throws -> Void)? = nil) throws -> SandboxProcess {
         var master: Int32 = -1, slave: Int32 = -1, consolePath: String?
         if spec.stdio == .terminal {
             (master, slave, consolePath) = try Terminal.openPair()
@@ -45,6 +48,7 @@ public final class SandboxProcess {
             }
             do {
                 try writeIDMaps(spec.idMappings, pid: child.pid)
+                try afterIDMaps?(child.pid)
             } catch {
                 close(child.sync_fd); close(child.error_fd)
                 reap(child.pid)

@@ -9,6 +9,7 @@ struct Hutch: ParsableCommand {
         version: hutchVersion,
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
+            RunCommand.self,
             ImagesCommand.self,
             RmiCommand.self,
             TagCommand.self,
@@ -17,12 +18,24 @@ struct Hutch: ParsableCommand {
             ImportCommand.self,
             ImageCommand.self,
             SystemCommand.self,
-            RunCommand.self,
             BuildCommand.self,
+            PsCommand.self,
+            LogsCommand.self,
+            StopCommand.self,
+            KillCommand.self,
+            StartCommand.self,
+            RestartCommand.self,
+            RmCommand.self,
+            WaitCommand.self,
+            PortCommand.self,
+            ContainerCommand.self,
+            ContainerMonitorCommand.self,
             PullCommand.self,
             PushCommand.self,
             LoginCommand.self,
             LogoutCommand.self,
+            ProfileCommand.self,
+            InfoCommand.self,
         ]
     )
 }

@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("security-opt"), help: ArgumentHelp("seccomp=unconfined|FILE|NAME, no-new-privileges.", valueName: "OPT"))
     var securityOpt: [String] = []
 
-    @Option(name: [.long, .customLong("net")], help: ArgumentHelp("Network: none or host.", valueName: "MODE"))
+    @Option(name: [.long, .customLong("net")], help: ArgumentHelp("Network: private (own namespace, outbound through pasta), host or none.", valueName: "MODE"))
     var network: String?
 
     @Option(name: .long, help: ArgumentHelp("User namespace mode: keep-id maps you to your own uid inside.", valueName: "MODE"))
@@ -64,10 +64,48 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Set a resource limit.", valueName: "NAME=SOFT[:HARD]"))
     var ulimit: [String] = []
 
+    @Flag(name: .shortAndLong, help: "Run the container in the background and print its ID.")
+    var detach = false
+
+    @Option(name: .long, help: "Assign a name to the container.")
+    var name: String?
+
+    @Option(name: [.customShort("p"), .long], help: ArgumentHelp("Publish a container's port to the host.", valueName: "[IP:]HOSTPORT:CONTAINERPORT[/PROTO]"))
+    var publish: [String] = []
+
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish all exposed ports to free host ports.")
+    var publishAll = false
+
+    @Option(name: .customLong("add-host"), help: ArgumentHelp("Add a custom host-to-IP mapping.", valueName: "HOST:IP"))
+    var addHost: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Set a custom DNS server.", valueName: "IP"))
+    var dns: [String] = []
+
+    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Memory limit (cgroup v2 delegation needed).", valueName: "BYTES"))
+    var memory: String?
+
+    @Option(name: .long, help: ArgumentHelp("Number of CPUs (cgroup v2 delegation needed).", valueName: "N"))
+    var cpus: String?
+
+    @Option(name: .customLong("pids-limit"), help: ArgumentHelp("Tune the container's pids limit (cgroup v2 delegation needed).", valueName: "N"))
+    var pidsLimit: Int?
+
+    @Option(name: .customLong("stop-signal"), help: "Signal to stop the container.")
+    var stopSignal: String?
+
+    @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Set metadata on a container.", valueName: "KEY=VALUE"))
+    var label: [String] = []
+
+    @OptionGroup var store: StoreOptions
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments.", valueName: "COMMAND"))
     var command: [String] = []
 
     func run() throws {
+        if detach || rootfs == nil || !publish.isEmpty || network == "private" {
+            throw ExitCode(try runContainer())
+        }
         guard let rootfs else {
             throw CLIError("hutch run needs --rootfs DIR: hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]")
         }

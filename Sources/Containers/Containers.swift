@@ -1,1 +1,0 @@
-// Containers: filled in by its issue (see README.md).

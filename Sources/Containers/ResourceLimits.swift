@@ -1,0 +1,151 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--memory`, `--cpus`, `--pids-limit`: enforced through cgroup v2.
+public struct ResourceLimits: Codable, Equatable {
+    public var memoryBytes: UInt64?
+    public var cpus: Double?
+    public var pids: Int?
+
+    public init(memoryBytes: UInt64? = nil, cpus: Double? = nil, pids: Int? = nil) {
+        self.memoryBytes = memoryBytes
+        self.cpus = cpus
+        self.pids = pids
+    }
+
+    public var isEmpty: Bool { memoryBytes == nil && cpus == nil && pids == nil }
+
+    /// The controllers these limits need.
+    var controllers: [String] {
+        var c: [String] = []
+        if memoryBytes != nil { c.append("memory") }
+        if cpus != nil { c.append("cpu") }
+        if pids != nil { c.append("pids") }
+        return c
+    }
+
+    /// Docker's `--memory` syntax: a number with an optional b, k, m, g
+    /// suffix (binary units), at least 6 MiB.
+    public static func parseMemory(_ text: String) throws -> UInt64 {
+        var s = text.lowercased()
+        var unit: UInt64 = 1
+        if let last = s.last, !last.isNumber {
+            switch last {
+            case "b": unit = 1
+            case "k": unit = 1 << 10
+            case "m": unit = 1 << 20
+            case "g": unit = 1 << 30
+            default: throw ContainerError.invalidOption("invalid --memory \(text): expected a number with an optional unit b, k, m or g (e.g. 512m)")
+            }
+            s.removeLast()
+        }
+        guard let value = Double(s), value > 0, value.isFinite else {
+            throw ContainerError.invalidOption("invalid --memory \(text): expected a number with an optional unit b, k, m or g (e.g. 512m)")
+        }
+        let bytes = UInt64(value * Double(unit))
+        guard bytes >= 6 << 20 else {
+            throw ContainerError.invalidOption("Minimum memory limit allowed is 6MB")
+        }
+        return bytes
+    }
+
+    public static func parseCPUs(_ text: String) throws -> Double {
+        guard let v = Double(text), v > 0, v.isFinite, v <= 1024 else {
+            throw ContainerError.invalidOption("invalid --cpus \(text): expected a positive number of CPUs, e.g. 1.5")
+        }
+        return v
+    }
+
+    /// The files and values to write in the container's cgroup.
+    public var cgroupFiles: [(String, String)] {
+        var files: [(String, String)] = []
+        if let m = memoryBytes { files.append(("memory.max", String(m))) }
+        if let c = cpus {
+            let period = 100_000
+            files.append(("cpu.max", "\(max(1000, Int((c * Double(period)).rounded()))) \(period)"))
+        }
+        if let p = pids { files.append(("pids.max", p <= 0 ? "max" : String(p))) }
+        return files
+    }
+}
+
+/// A cgroup v2 folder the user may create children in (a delegated
+/// subtree, as a systemd user session gives).
+public struct CgroupDelegation {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// This process's own cgroup v2 folder, if the user may manage it;
+    /// otherwise an error that says why.
+    public static func find(procSelfCgroup: String = "/proc/self/cgroup",
+                            mountinfo: String = "/proc/self/mountinfo") throws -> CgroupDelegation {
+        let cgroupText = (try? String(contentsOfFile: procSelfCgroup, encoding: .utf8)) ?? ""
+        guard let line = cgroupText.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
+            throw ContainerError.limits("no cgroup v2 hierarchy for this process: --memory, --cpus and --pids-limit need cgroup v2 with a delegated subtree (a systemd user session); see docs/limits.md")
+        }
+        let path = String(line.dropFirst(3))
+        let mounts = (try? String(contentsOfFile: mountinfo, encoding: .utf8)) ?? ""
+        guard let mountPoint = cgroup2MountPoint(mountinfo: mounts) else {
+            throw ContainerError.limits("cgroup v2 is not mounted: --memory, --cpus and --pids-limit need it; see docs/limits.md")
+        }
+        let dir = mountPoint + (path == "/" ? "" : path)
+        guard access(dir, W_OK) == 0, access(dir + "/cgroup.subtree_control", W_OK) == 0,
+              access(dir + "/cgroup.procs", W_OK) == 0 else {
+            throw ContainerError.limits("--memory, --cpus and --pids-limit need a cgroup v2 subtree delegated to you, and \(dir) is not yours (no systemd user session delegates one here); run without these options, or ask your admin to enable cgroup v2 delegation (see docs/limits.md)")
+        }
+        return CgroupDelegation(directory: dir)
+    }
+
+    static func cgroup2MountPoint(mountinfo: String) -> String? {
+        for line in mountinfo.split(separator: "\n") {
+            // ... mount-point ... - fstype source options
+            guard let dash = line.range(of: " - ") else { continue }
+            let after = line[dash.upperBound...].split(separator: " ")
+            guard after.first == "cgroup2" else { continue }
+            let before = line[..<dash.lowerBound].split(separator: " ")
+            if before.count >= 5 { return String(before[4]) }
+        }
+        return nil
+    }
+
+    /// Makes `hutch-<id>` under the delegated folder with `limits` written,
+    /// and returns its path. The container's pid goes into its cgroup.procs.
+    public func createCgroup(for id: String, limits: ResourceLimits) throws -> String {
+        let available = ((try? String(contentsOfFile: directory + "/cgroup.controllers", encoding: .utf8)) ?? "")
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        let missing = limits.controllers.filter { !available.contains($0) }
+        guard missing.isEmpty else {
+            throw ContainerError.limits("the cgroup controllers \(missing.joined(separator: ", ")) are not delegated to you in \(directory)")
+        }
+        let enable = limits.controllers.map { "+" + $0 }.joined(separator: " ")
+        if !enable.isEmpty { try write(enable, to: directory + "/cgroup.subtree_control") }
+        let dir = directory + "/hutch-" + ContainerID.short(id)
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+            throw ContainerError.limits("cannot create cgroup \(dir): \(String(cString: strerror(errno)))")
+        }
+        for (file, value) in limits.cgroupFiles { try write(value, to: dir + "/" + file) }
+        return dir
+    }
+
+    public static func addProcess(_ pid: Int32, to cgroup: String) throws {
+        try CgroupDelegation(directory: cgroup).write(String(pid), to: cgroup + "/cgroup.procs")
+    }
+
+    public static func remove(_ cgroup: String) { rmdir(cgroup) }
+
+    /// Where a container's cgroup would be, for cleanup after a killed monitor.
+    static func containerCgroupPath(id: String) -> String {
+        ((try? find().directory) ?? "/nonexistent") + "/hutch-" + ContainerID.short(id)
+    }
+
+    func write(_ value: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_CREAT, 0o644)
+        guard fd >= 0 else { throw ContainerError.limits("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let n = value.withCString { Glibc.write(fd, $0, strlen($0)) }
+        guard n >= 0 else { throw ContainerError.limits("cannot write \(value) to \(path): \(String(cString: strerror(errno)))") }
+    }
+}

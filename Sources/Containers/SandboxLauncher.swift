@@ -1,0 +1,73 @@
+import Foundation
+import Sandbox
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts containers with the Sandbox module: the container's own user,
+/// mount, PID, UTS, IPC and (unless --network host) network namespaces, the
+/// tiny init as PID 1, capabilities and seccomp as `hutch run` gives them.
+public struct SandboxLauncher: ContainerLauncher {
+    /// Compiles the seccomp profile a spec asks for into BPF (the Seccomp
+    /// module's job; nil leaves the spec as it is).
+    public var compileSeccomp: ((inout SandboxSpec) throws -> Void)?
+
+    public init(compileSeccomp: ((inout SandboxSpec) throws -> Void)? = nil) {
+        self.compileSeccomp = compileSeccomp
+    }
+
+    final class Child: LaunchedContainer {
+        let process: SandboxProcess
+        init(_ p: SandboxProcess) { process = p }
+        var pid: Int32 { process.pid }
+        func wait() -> Int32 { process.wait() }
+    }
+
+    public func launch(_ request: LaunchRequest) throws -> LaunchedContainer {
+        var spec = try SandboxLauncher.spec(for: request.config, folder: request.folder)
+        spec.stdio = .descriptors(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)
+        try compileSeccomp?(&spec)
+        do {
+            return Child(try SandboxProcess.spawn(spec, afterIDMaps: request.beforeCommand))
+        } catch let error as SandboxError {
+            throw StartError(message: error.description, exitCode: error.exitCode)
+        }
+    }
+
+    /// The sandbox a container's config describes.
+    public static func spec(for config: ContainerConfig, folder: String) throws -> SandboxSpec {
+        var options = RunOptions()
+        options.env = config.environment
+        options.workdir = config.workdir
+        options.user = config.user
+        options.hostname = config.hostname ?? config.shortID
+        options.readOnly = config.readOnly
+        options.tmpfs = config.tmpfs
+        options.capAdd = config.capAdd
+        options.capDrop = config.capDrop
+        options.securityOpts = config.securityOpts
+        // A private network starts as a namespace with only loopback; pasta
+        // adds the rest from the parent before the command runs.
+        options.network = config.network == "host" ? "host" : "none"
+        options.userns = config.userns
+        options.ulimits = config.ulimits
+        options.tty = config.tty
+        options.volumes = config.volumes + [
+            "\(folder)/hosts:/etc/hosts", "\(folder)/hostname:/etc/hostname", "\(folder)/resolv.conf:/etc/resolv.conf",
+        ]
+        let rootfs: String
+        switch config.root {
+        case .folder(let path): rootfs = path
+        case .image: rootfs = folder + "/merged"
+        }
+        do {
+            return try SandboxSpec.forRootfs(rootfs, command: config.command, options: options)
+        } catch let error as SandboxError {
+            throw StartError(message: error.description, exitCode: error.exitCode)
+        }
+    }
+}
+
+extension StartError {
+    public init(_ error: SandboxError) { self.init(message: error.description, exitCode: error.exitCode) }
+}

@@ -1,0 +1,183 @@
+import Foundation
+
+/// Where profiles are found by name, and loading them with `extends`
+/// followed. Search order: $HUTCH_PROFILES_DIR (tests), the user's
+/// $XDG_CONFIG_HOME/hutch/profiles, the installed <prefix>/share/hutch/profiles
+/// beside the executable, and for a development build the repository's
+/// profiles/ folder found by walking up from the executable.
+public struct ProfileLibrary: Sendable {
+    public var searchPaths: [String]
+
+    public init(searchPaths: [String]) {
+        self.searchPaths = searchPaths
+    }
+
+    /// `unconfined` turns seccomp off; it is a word, never a file.
+    public static let unconfined = "unconfined"
+
+    /// The standard search paths for this user and this executable.
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                executablePath: String? = nil) -> ProfileLibrary {
+        var paths: [String] = []
+        if let dir = environment["HUTCH_PROFILES_DIR"], !dir.isEmpty { paths.append(dir) }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config"
+        paths.append(config + "/hutch/profiles")
+        let exe = executablePath ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+        paths.append(dir.deletingLastPathComponent().appendingPathComponent("share/hutch/profiles").path)
+        while dir.path != "/" && !dir.path.isEmpty {
+            let candidate = dir.appendingPathComponent("profiles")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("default.json").path) {
+                paths.append(candidate.path)
+                break
+            }
+            dir.deleteLastPathComponent()
+        }
+        var seen = Set<String>()
+        return ProfileLibrary(searchPaths: paths.filter { seen.insert($0).inserted })
+    }
+
+    /// The file for profile `name`, the first in search order (skipping `excluding`,
+    /// so that a user's default.json may extend the installed default).
+    public func locate(named name: String, excluding: String? = nil) -> String? {
+        for dir in searchPaths {
+            let path = dir + "/" + name + ".json"
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            if let excluding, canonical(path) == canonical(excluding) { continue }
+            return path
+        }
+        return nil
+    }
+
+    /// A named profile with its `extends` chain merged in.
+    public func load(named name: String) throws -> SeccompProfile {
+        try Self.validate(name: name)
+        guard let path = locate(named: name) else { throw notFound(name) }
+        return try load(file: path)
+    }
+
+    /// What `--security-opt seccomp=VALUE` names: an existing file, or a profile name.
+    /// Returns nil for `unconfined`.
+    public func load(reference: String) throws -> SeccompProfile? {
+        if reference == Self.unconfined { return nil }
+        if FileManager.default.fileExists(atPath: reference) { return try load(file: reference) }
+        if reference.contains("/") || reference.hasSuffix(".json") {
+            throw ProfileError("no such profile file: \(reference)")
+        }
+        return try load(named: reference)
+    }
+
+    /// A profile file with its `extends` chain merged in.
+    public func load(file path: String) throws -> SeccompProfile {
+        try load(file: path, chain: [])
+    }
+
+    private func load(file path: String, chain: [(name: String, path: String)]) throws -> SeccompProfile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ProfileError("cannot read the profile file (missing or unreadable)", file: path)
+        }
+        let profile: SeccompProfile
+        do { profile = try ProfileDecoder.decode(data) } catch let error as ProfileError { throw error.in(file: path) }
+        guard let baseName = profile.extends else { return profile }
+        do { try Self.validate(name: baseName) } catch let e as ProfileError {
+            throw ProfileError(e.message, path: "extends", file: path)
+        }
+        guard let basePath = locate(named: baseName, excluding: path) else {
+            throw ProfileError(notFound(baseName).message, path: "extends", file: path)
+        }
+        let here = (name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent, path: path)
+        let links = chain + [here]
+        if let start = links.firstIndex(where: { canonical($0.path) == canonical(basePath) }) {
+            let names = links[start...].map(\.name) + [baseName]
+            throw ProfileError("extends makes a cycle: \(names.joined(separator: " -> "))", path: "extends", file: path)
+        }
+        guard links.count < 32 else {
+            throw ProfileError("extends chain is longer than 32 profiles", path: "extends", file: path)
+        }
+        let base = try load(file: basePath, chain: links)
+        return base.extended(by: profile)
+    }
+
+    /// One row of `hutch profile list`.
+    public struct Entry: Equatable, Sendable {
+        public var name: String
+        public var path: String
+        public var description: String
+        /// A profile of the same name found earlier in the search order hides this one.
+        public var isShadowed: Bool
+    }
+
+    /// Every profile in the search path, in search order.
+    public func list() -> [Entry] {
+        var entries: [Entry] = []
+        var seen = Set<String>()
+        for dir in searchPaths {
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            for file in files.sorted() where file.hasSuffix(".json") {
+                let name = String(file.dropLast(5))
+                let path = dir + "/" + file
+                var text = ""
+                if let data = FileManager.default.contents(atPath: path) {
+                    do { text = try ProfileDecoder.decode(data).description ?? "" } catch { text = "(broken: \(error))" }
+                }
+                entries.append(Entry(name: name, path: path, description: text, isShadowed: !seen.insert(name).inserted))
+            }
+        }
+        return entries
+    }
+
+    static func validate(name: String) throws {
+        if name == unconfined {
+            throw ProfileError("\"unconfined\" turns seccomp off; it is not a profile a file can extend")
+        }
+        let ok = !name.isEmpty && name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d || b == 0x5f || b == 0x2e
+        } && !name.hasPrefix(".")
+        guard ok else { throw ProfileError("\"\(name)\" is not a profile name (letters, digits, '.', '-', '_')") }
+    }
+
+    private func notFound(_ name: String) -> ProfileError {
+        ProfileError("no seccomp profile named \"\(name)\" in \(searchPaths.joined(separator: ", "))")
+    }
+
+    private func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+    }
+}
+
+extension SeccompProfile {
+    /// `child` on top of this (flattened) base: the child's settings win,
+    /// `remove` drops the base's rules for those syscalls, then the child's
+    /// rules follow the base's.
+    func extended(by child: SeccompProfile) -> SeccompProfile {
+        var result = self
+        if let a = child.defaultAction {
+            result.defaultAction = a
+            result.defaultErrnoRet = child.defaultErrnoRet
+        } else if let e = child.defaultErrnoRet {
+            result.defaultErrnoRet = e
+        }
+        if child.architectures != nil || child.archMap != nil {
+            result.architectures = child.architectures
+            result.archMap = child.archMap
+        }
+        if let flags = child.flags { result.flags = flags }
+        let removed = Set(child.remove ?? [])
+        var rules: [SyscallRule] = []
+        for var rule in self.syscalls ?? [] {
+            if !removed.isEmpty {
+                let kept = rule.allNames.filter { !removed.contains($0) }
+                if kept.isEmpty { continue }
+                rule.name = nil
+                rule.names = kept
+            }
+            rules.append(rule)
+        }
+        result.syscalls = rules + (child.syscalls ?? [])
+        result.extends = nil
+        result.remove = nil
+        result.description = child.description ?? description
+        return result
+    }
+}

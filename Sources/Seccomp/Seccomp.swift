@@ -1,1 +1,0 @@
-// Seccomp: filled in by its issue (see README.md).

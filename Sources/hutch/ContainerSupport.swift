@@ -1,0 +1,25 @@
+import ArgumentParser
+import Containers
+import Foundation
+import Store
+
+extension StoreOptions {
+    /// The lifecycle operations on this store's containers.
+    func containerManager() throws -> ContainerManager {
+        try ContainerManager(storeRoot: StoreLocation.resolve(rootOverride: root).root)
+    }
+}
+
+/// Runs `body` for each named container as Docker's multi-container
+/// commands do: an error for one is printed and the rest go on; the exit
+/// code is 1 if any failed.
+func forEachContainer(_ names: [String], _ body: (String) throws -> Void) throws {
+    var failed = false
+    for name in names {
+        do { try body(name) } catch {
+            FileHandleOutput.standardError.write("Error response from daemon: \(error)\n")
+            failed = true
+        }
+    }
+    if failed { throw ExitCode(1) }
+}

@@ -1,6 +1,0 @@
-import XCTest
-import Containers
-
-final class ContainersPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

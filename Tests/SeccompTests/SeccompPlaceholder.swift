@@ -1,6 +1,0 @@
-import XCTest
-import Seccomp
-
-final class SeccompPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
