@@ -100,6 +100,19 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         }
     }
 
+    /// FoundationNetworking turns a 401 with a Basic challenge into an
+    /// authentication challenge, and its default handling never completes
+    /// the task. hutch answers 401s itself (RegistryClient): keep the 401
+    /// response and end the task, as if it had arrived plainly.
+    func urlSession(_ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+                    completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void) {
+        if let handler = handler(for: task), let response = challenge.failureResponse as? HTTPURLResponse {
+            handler.response = response
+            handler.challengeResponse = true
+        }
+        completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
         // The caller follows redirects itself (see RegistryClient.send).
@@ -114,6 +127,9 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         handler.continuation = nil
         if let failure = handler.failure {
             continuation.resume(throwing: failure)
+        } else if handler.challengeResponse, let response = handler.response {
+            _ = try? handler.onResponse(response)
+            continuation.resume(returning: response)
         } else if let error {
             let url = task.originalRequest?.url?.absoluteString ?? "?"
             continuation.resume(throwing: RegistryError.network(url, error.localizedDescription))
@@ -137,6 +153,8 @@ private final class StreamHandler {
     var response: HTTPURLResponse?
     var wantsBody = false
     var failure: Error?
+    /// Set when `response` is a 401 taken from an authentication challenge.
+    var challengeResponse = false
 
     init(onResponse: @escaping (HTTPURLResponse) throws -> Bool, onData: @escaping (Data) throws -> Void) {
         self.onResponse = onResponse

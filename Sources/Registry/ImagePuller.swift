@@ -34,9 +34,9 @@ public final class ImagePuller: @unchecked Sendable {
     }
 
     /// Pulls `reference` (tag `latest` when it has neither tag nor digest)
-    /// for `platform` (the host's by default), trying each configured
+    /// for `platform` (the host's when nil), trying each configured
     /// location in turn (a mirror first; the original only as its fallback).
-    public func pull(_ reference: Reference, platform: Platform = .host) async throws -> PullResult {
+    public func pull(_ reference: Reference, platform: Platform? = nil) async throws -> PullResult {
         let reference = reference.withDefaultTag()
         let locations = config.pullLocations(registry: reference.domain, repository: reference.path)
         var lastError: Error?
@@ -53,7 +53,8 @@ public final class ImagePuller: @unchecked Sendable {
         throw lastError ?? RegistryError.notFound(reference.description)
     }
 
-    func pull(_ reference: Reference, from location: RepositoryLocation, platform: Platform) async throws -> PullResult {
+    func pull(_ reference: Reference, from location: RepositoryLocation, platform requested: Platform?) async throws -> PullResult {
+        let platform = requested ?? .host
         let client = RegistryClient(host: location.host, credentials: credentials.credentials(for: location.host.name))
         let repository = location.repository
         let tagOrDigest = reference.digest?.description ?? reference.tag ?? Reference.defaultTag
@@ -86,12 +87,20 @@ public final class ImagePuller: @unchecked Sendable {
             configData = try await client.fetchBlob(repository: repository, descriptor: manifest.config)
         }
         let imageConfig = try ImageConfig.decode(configData)
+        // A single-platform image asked for another platform: docker refuses too.
+        if let requested, case .manifest = top.kind, !requested.matches(imageConfig.platform) {
+            throw RegistryError.platformMismatch(reference.familiarString, requested.description, imageConfig.platform.description)
+        }
         let diffIDs = imageConfig.rootfs.diffIDs
         guard diffIDs.count == manifest.layers.count else {
             throw RegistryError.protocolViolation("\(reference) lists \(manifest.layers.count) layers but its config \(diffIDs.count)")
         }
         let imageID = manifest.config.digest
-        let alreadyHad = (try? store.images.load().record(imageID)) != nil && diffIDs.allSatisfy(store.layers.contains)
+        // Docker's "up to date": the tag (or, for a digest, the image) was already there.
+        let table = try? store.images.load()
+        let alreadyHad = diffIDs.allSatisfy(store.layers.contains) && (reference.digest == nil
+            ? table?.tags[reference.description] == imageID
+            : table?.record(imageID) != nil)
 
         try await fetchLayers(manifest.layers, diffIDs: diffIDs, client: client, repository: repository)
 
@@ -99,22 +108,9 @@ public final class ImagePuller: @unchecked Sendable {
         try store.blobs.put(configData, expected: manifest.config.digest)
         try store.blobs.put(manifestData, expected: manifestDigest)
         if let indexData { try store.blobs.put(indexData, expected: top.digest) }
-        var size: Int64 = 0
-        for diffID in diffIDs { size += store.layers.record(diffID)?.size ?? 0 }
-        let repoDigest = reference.repository.description + "@" + top.digest.description
-        try store.withLock {
-            try store.images.update { table in
-                var record = table.record(imageID) ?? ImageRecord(id: imageID, manifestDigest: manifestDigest,
-                                                                   created: imageConfig.createdDate ?? Date(), size: size)
-                record.manifestDigest = manifestDigest
-                record.size = size
-                if !record.repoDigests.contains(repoDigest) { record.repoDigests.append(repoDigest) }
-                table.images[imageID.description] = record
-                if reference.digest == nil, reference.tag != nil {
-                    table.tags[reference.description] = imageID
-                }
-            }
-        }
+        try store.addImage(manifest: manifest, manifestData: manifestData,
+                           tags: reference.digest == nil ? [reference] : [],
+                           repoDigest: reference.repository.withDigest(top.digest))
         return PullResult(reference: reference, imageID: imageID, digest: top.digest, downloaded: !alreadyHad)
     }
 

@@ -16,6 +16,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
     case digestMismatch(String, String)
     /// No manifest for the wanted platform (image, wanted, available).
     case noMatchingPlatform(String, String, [String])
+    /// A single-platform image is not for the platform asked for (image, wanted, actual).
+    case platformMismatch(String, String, String)
     /// Plain HTTP refused for a non-loopback registry.
     case insecureRefused(String)
 
@@ -34,6 +36,8 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable {
             return "filesystem layer verification failed for digest \(digest) (the download hashed to \(actual))"
         case let .noMatchingPlatform(image, wanted, available):
             return "no matching manifest for \(wanted) in the manifest list entries of \(image) (it has: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case let .platformMismatch(image, wanted, actual):
+            return "image with reference \(image) was found but does not match the specified platform: wanted \(wanted), actual: \(actual)"
         case let .insecureRefused(host):
             return "\(host) is not on a loopback address, so hutch uses HTTPS: name it in [registries] insecure of the config file to allow plain HTTP"
         }

@@ -15,14 +15,16 @@ struct PullCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Suppress verbose output")
     var quiet = false
 
+    @OptionGroup var storeOptions: StoreOptions
+
     @Argument(help: "NAME[:TAG|@DIGEST]")
     var image: String
 
     func run() throws {
         let config = try HutchConfig.loadAndInstall()
         let reference = try Reference(parsing: image)
-        let wanted = try platform.map { try Platform(parsing: $0) } ?? Platform.host
-        let store = try Store.open()
+        let wanted = try platform.map { try Platform(parsing: $0) }
+        let store = try storeOptions.openStore()
         let display = ProgressDisplay(fd: quiet ? -1 : 1)
         let credentials = CredentialStore.standard()
         for warning in credentials.warnings() { FileHandleOutput.standardError.write("WARNING: \(warning)\n") }

@@ -12,6 +12,8 @@ struct PushCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "Suppress verbose output")
     var quiet = false
 
+    @OptionGroup var storeOptions: StoreOptions
+
     @Argument(help: "NAME[:TAG]")
     var image: String
 
@@ -24,7 +26,7 @@ struct PushCommand: ParsableCommand {
         if reference.tag == nil && !quiet {
             FileHandleOutput.standardOutput.write("Using default tag: latest\n")
         }
-        let store = try Store.open()
+        let store = try storeOptions.openStore()
         let credentials = CredentialStore.standard()
         for warning in credentials.warnings() { FileHandleOutput.standardError.write("WARNING: \(warning)\n") }
         let pusher = ImagePusher(store: store, config: config, credentials: credentials,
