@@ -2,6 +2,7 @@ import Foundation
 import Registry
 import Sandbox
 import Store
+import UnionFS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,10 +19,7 @@ public struct SandboxRunner: RunStepExecuting {
 
     /// hutch-unionfs beside the running hutch, else on PATH.
     public static func `default`(store: Store, config: HutchConfig) -> SandboxRunner {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
-        let beside = (exe as NSString).deletingLastPathComponent + "/hutch-unionfs"
-        if FileManager.default.isExecutableFile(atPath: beside) { return SandboxRunner(unionfs: beside) }
-        return SandboxRunner(unionfs: "hutch-unionfs")
+        SandboxRunner(unionfs: UnionMount.defaultUnionFSPath())
     }
 
     public func run(_ step: RunStep) throws -> Int32 {
@@ -34,13 +32,17 @@ public struct SandboxRunner: RunStepExecuting {
             try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
             lowers = [empty]
         }
-        let escaped = lowers.map { $0.replacingOccurrences(of: ":", with: "\\:") }.joined(separator: ":")
-        let options = "lowerdir=\(escaped),upperdir=\(step.upperDirectory),workdir=\(step.workDirectory),watch_pid=\(getpid())"
-        let status = try spawnAndWait([unionfs, "-o", options, mountpoint])
-        guard status == 0 else {
-            throw BuildError("cannot mount the stage's layers with \(unionfs) (exit \(status))")
+        var unionOptions = UnionOptions()
+        // The daemon ends with the build, so a kill -9 leaves no mount behind.
+        unionOptions.watchPID = getpid()
+        let mount: UnionMount
+        do {
+            mount = try UnionMount.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
+                                         at: mountpoint, backend: .fuse, options: unionOptions, unionfsPath: unionfs)
+        } catch {
+            throw BuildError("cannot mount the stage's layers: \(error)")
         }
-        defer { unmount(mountpoint) }
+        defer { try? mount.unmount() }
         var runOptions = RunOptions()
         runOptions.workdir = step.workdir
         runOptions.user = step.user.flatMap { $0.isEmpty ? nil : $0 }
@@ -52,28 +54,5 @@ public struct SandboxRunner: RunStepExecuting {
                                              image: ImageDefaults(environment: step.environment))
         spec.hostname = "buildkitsandbox"
         return try spec.run()
-    }
-
-    func unmount(_ mountpoint: String) {
-        for tool in ["/usr/bin/fusermount3", "/bin/fusermount3", "/usr/bin/fusermount"]
-        where FileManager.default.isExecutableFile(atPath: tool) {
-            if (try? spawnAndWait([tool, "-u", "-z", mountpoint])) == 0 { return }
-        }
-    }
-
-    /// posix_spawn and waitpid: Foundation's Process can miss the exit of a
-    /// child that daemonizes (hutch-unionfs forks and its parent exits).
-    func spawnAndWait(_ argv: [String]) throws -> Int32 {
-        var pid: pid_t = 0
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        let rc = posix_spawnp(&pid, argv[0], nil, nil, &cArgs, environ)
-        guard rc == 0 else { throw BuildError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { throw BuildError("waitpid \(argv[0]): \(String(cString: strerror(errno)))") }
-        }
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
     }
 }

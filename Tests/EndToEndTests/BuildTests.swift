@@ -231,8 +231,11 @@ final class BuildTests: XCTestCase {
                 let history = s.hutch(["history", "every"])
                 XCTAssertTrue(history.stdout.contains("EXPOSE"), history.stdout)
 
-                // ONBUILD runs in a child build.
-                try s.write(["Dockerfile": "FROM every\n"])
+                // ONBUILD runs in a child build (a parent without USER nobody:
+                // RUN as another user than root needs the union mount inside the sandbox).
+                try s.write(["Dockerfile": "FROM python:latest\nONBUILD RUN echo child\n"])
+                XCTAssertStatus(s.hutch(["build", "-t", "parent", s.context]), 0)
+                try s.write(["Dockerfile": "FROM parent\n"])
                 let child = s.hutch(["build", s.context])
                 XCTAssertStatus(child, 0)
                 XCTAssertTrue(child.stdout.contains("child"), child.stdout)
