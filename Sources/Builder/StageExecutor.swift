@@ -94,8 +94,10 @@ extension ImageBuilder {
             parts += try run.heredocs.map { try $0.expandedBody(env: scope) }
         case .copy(let copy):
             sourceTree = try self.sourceTree(from: copy.from, state: state)
-            let request = try copyRequest(expanded, state: state)!
-            sources = try CopyOperation.matchSources(request, in: sourceTree!)
+            var request = try copyRequest(expanded, state: state)!
+            request.sources = copy.sources.filter { Self.heredoc(named: $0, in: copy.heredocs) == nil }
+            if !request.sources.isEmpty { sources = try CopyOperation.matchSources(request, in: sourceTree!) }
+            parts += try copy.heredocs.map { try $0.expandedBody(env: scope) }
             parts += [state.container.workingDir ?? "/",
                       try SourceChecksum.of(sources, in: sourceTree!, includeOwners: copy.from != nil).description]
         case .add(let add):
@@ -142,6 +144,10 @@ extension ImageBuilder {
                         try URLSource.add(url, to: add.destination, workdir: request.workdir, checksum: add.checksum,
                                           chown: request.chown, chmod: request.chmod, writer: writer)
                     }
+                    if sources.isEmpty { try writer.finish(); return }
+                }
+                if case .copy(let copy) = expanded {
+                    try writeHeredocs(copy, request: request, scope: scope, writer: writer)
                     if sources.isEmpty { try writer.finish(); return }
                 }
                 try CopyOperation.perform(request, sources: sources, from: sourceTree!, into: writer)
@@ -225,6 +231,31 @@ extension ImageBuilder {
                                extractArchives: true, fromContext: true)
         default:
             return nil
+        }
+    }
+
+    /// `COPY <<EOF /path`: the heredoc a source names, if it is one.
+    static func heredoc(named source: String, in heredocs: [Heredoc]) -> Heredoc? {
+        guard source.hasPrefix("<<") else { return nil }
+        var name = String(source.dropFirst(2))
+        if name.hasPrefix("-") { name.removeFirst() }
+        name = name.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+        return heredocs.first { $0.name == name }
+    }
+
+    func writeHeredocs(_ copy: CopyInstruction, request: CopyRequest, scope: [String: String],
+                       writer: LayerWriter) throws {
+        let docs = copy.sources.compactMap { Self.heredoc(named: $0, in: copy.heredocs) }
+        guard !docs.isEmpty else { return }
+        let dest = request.destination
+        let absolute = dest.hasPrefix("/") ? dest : request.workdir + "/" + dest
+        let target = TreePath.components(try writer.view.resolve(absolute, followFinal: true))
+        let existing = try writer.view.entry(at: TreePath.join(target), followFinal: true)
+        let isDirectory = dest.hasSuffix("/") || copy.sources.count > 1 || existing?.kind == .directory
+        for doc in docs {
+            let body = try doc.expandedBody(env: scope)
+            try writer.writeFile(isDirectory ? target + [doc.name] : target, bytes: Array(body.utf8),
+                                 mode: request.chmod ?? 0o644, owner: request.chown ?? .root, mtime: nil)
         }
     }
 

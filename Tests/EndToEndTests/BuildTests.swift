@@ -300,16 +300,32 @@ final class BuildTests: XCTestCase {
             try withSetup(user) { s in
                 try s.write(["Dockerfile": "FROM python:latest\nRUN touch /started && sleep 60\n"])
                 let log = s.dir + "/build.log"
-                // setsid: the build must outlive the shell that starts it (runuser ends its session).
-                XCTAssertStatus(Harness.sh("""
-                    HUTCH_ROOT='\(s.store)' setsid -f sh -c "exec hutch build -t killed '\(s.context)' > '\(log)' 2>&1"
-                    """, as: user), 0)
-                XCTAssertTrue(Harness.waitUntil(timeout: 60) {
-                    Harness.sh("ls '\(s.store)'/build/*/upper/started", as: user).status == 0
-                }, "the RUN never started: \(Harness.sh("cat '\(log)'", as: user).output)")
-                let pids = Harness.sh("pgrep -u \(user.name) -f 'hutch build -t killed \(s.context)'", as: user).stdout
-                let pid = try XCTUnwrap(pids.split(separator: "\n").first.flatMap { Int32($0) }, "no build process")
-                XCTAssertStatus(Harness.sh("kill -9 \(pid)", as: user), 0)
+                // Started without waiting (Harness.run waits), its output in a file.
+                _ = FileManager.default.createFile(atPath: log, contents: nil)
+                let build = Process()
+                let argv = [Harness.hutch, "build", "-t", "killed", s.context]
+                if Harness.isRoot {
+                    build.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+                    build.arguments = ["-u", user.name, "--", "/usr/bin/env", "-i", "HOME=\(Harness.home(of: user))",
+                                       "PATH=\(Harness.prefix)/bin:/usr/bin:/bin", "HUTCH_ROOT=\(s.store)"] + argv
+                } else {
+                    build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    build.arguments = ["HUTCH_ROOT=\(s.store)"] + argv
+                }
+                build.standardOutput = FileHandle(forWritingAtPath: log)
+                build.standardError = FileHandle(forWritingAtPath: log)
+                try build.run()
+                func runStarted() -> Bool {
+                    let scratch = (try? FileManager.default.contentsOfDirectory(atPath: s.store + "/build")) ?? []
+                    return scratch.contains { FileManager.default.fileExists(atPath: "\(s.store)/build/\($0)/upper/started") }
+                }
+                XCTAssertTrue(Harness.waitUntil(timeout: 60, runStarted),
+                              "the RUN never started: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+                let pids = Harness.run(["/usr/bin/pgrep", "-u", user.name, "-f", "build -t killed \(s.context)"], as: nil).stdout
+                // The first match is hutch itself; the others are its sandbox's processes.
+                let pid = try XCTUnwrap(pids.split(separator: "\n").compactMap { Int32($0) }.min(), "no build process")
+                XCTAssertEqual(kill(pid, SIGKILL), 0)
+                build.waitUntilExit()
                 XCTAssertTrue(Harness.waitUntil(timeout: 20) { self.ours(Harness.processes(of: user), s.dir).isEmpty },
                               "left: \(self.ours(Harness.processes(of: user), s.dir))")
                 XCTAssertTrue(Harness.waitUntil(timeout: 10) { !self.mounts().contains { $0.contains(s.dir) } })
