@@ -57,8 +57,8 @@ D
 as_user hutch import "$FIXTURE" python:latest >/dev/null
 PODMAN_K="podman --root $WORK/podman-overlay --runroot $WORK/run/podman-overlay --storage-driver overlay"
 PODMAN_F="podman --root $WORK/podman-fuse --runroot $WORK/run/podman-fuse --storage-driver overlay --storage-opt overlay.mount_program=/usr/bin/fuse-overlayfs"
-as_user $PODMAN_K import "$FIXTURE" python:latest >/dev/null 2>&1 || echo "(podman import on the kernel overlay failed)" >&2
-as_user $PODMAN_F import "$FIXTURE" python:latest >/dev/null 2>&1 || echo "(podman import on fuse-overlayfs failed)" >&2
+as_user $PODMAN_K import "$FIXTURE" python:latest >/dev/null 2>"$WORK/podman-overlay.err" || echo "(podman import on the kernel overlay failed)" >&2
+as_user $PODMAN_F import "$FIXTURE" python:latest >/dev/null 2>"$WORK/podman-fuse.err" || echo "(podman import on fuse-overlayfs failed)" >&2
 
 declare -A CMD
 row() { # name dir flags
@@ -106,6 +106,9 @@ for name in lecture-cold lecture-cached multi-stage run-5000-files; do
     h=$(median $name hutch); k=$(median $name podman-overlay); f=$(median $name podman-fuse)
     echo "| $name | $(fmt "$h") | $(fmt "$k") | $(fmt "$f") | $(ratio "$h" "$k") | $(ratio "$h" "$f") |"
 done
+echo
+echo "A \"failed\" podman cell: podman build's RUN could not start here (on this machine crun stops with"
+echo "\"cgroups in hybrid mode not supported\" and there is no runc)."
 as_user podman --root "$WORK/podman-overlay" --runroot "$WORK/run/podman-overlay" unshare rm -rf "$WORK/podman-overlay" 2>/dev/null || true
 as_user podman --root "$WORK/podman-fuse" --runroot "$WORK/run/podman-fuse" unshare rm -rf "$WORK/podman-fuse" 2>/dev/null || true
 rm -rf "$WORK"
