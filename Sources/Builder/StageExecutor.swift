@@ -93,6 +93,8 @@ extension ImageBuilder {
             parts += [CacheKey.argumentPrefix(state.runArguments), run.network ?? options.network ?? "default"]
             parts += try run.heredocs.map { try $0.expandedBody(env: scope) }
         case .copy(let copy):
+            if copy.parents { throw BuildError("COPY --parents is not supported by hutch yet") }
+            if !copy.excludes.isEmpty { throw BuildError("COPY --exclude is not supported by hutch yet") }
             sourceTree = try self.sourceTree(from: copy.from, state: state)
             var request = try copyRequest(expanded, state: state)!
             request.sources = copy.sources.filter { Self.heredoc(named: $0, in: copy.heredocs) == nil }
@@ -101,6 +103,10 @@ extension ImageBuilder {
             parts += [state.container.workingDir ?? "/",
                       try SourceChecksum.of(sources, in: sourceTree!, includeOwners: copy.from != nil).description]
         case .add(let add):
+            if !add.excludes.isEmpty { throw BuildError("ADD --exclude is not supported by hutch yet") }
+            if add.sources.contains(where: { $0.hasPrefix("git@") || $0.hasSuffix(".git") }) {
+                throw BuildError("ADD of a git repository is not supported by hutch yet")
+            }
             sourceTree = context.tree
             let local = add.sources.filter { !Self.isURL($0) }
             if !local.isEmpty {
