@@ -60,6 +60,8 @@ public struct RunStep {
     public var mounts: [RunStepMount]
     /// A Dockerfile location for messages ("Dockerfile:5").
     public var location: String
+    /// `-q`: the command's output is not shown.
+    public var quiet = false
 }
 
 public struct RunStepMount: Equatable {

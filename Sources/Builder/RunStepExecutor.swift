@@ -44,7 +44,8 @@ extension ImageBuilder {
         let step = RunStep(lowerDirectories: layerDirectories(state), upperDirectory: scratch.upper,
                            workDirectory: scratch.work, argv: argv, environment: environment,
                            workdir: state.container.workingDir ?? "/", user: state.container.user,
-                           network: network == "none" ? "none" : "host", mounts: mounts, location: location)
+                           network: network == "none" ? "none" : "host", mounts: mounts, location: location,
+                           quiet: options.quiet)
         let status = try runner.run(step)
         guard status == 0 else {
             let shown = run.command.prependShell ? shell + [run.command.arguments.joined(separator: " ")] : run.command.arguments

@@ -53,6 +53,14 @@ public struct SandboxRunner: RunStepExecuting {
         var spec = try SandboxSpec.forRootfs(mountpoint, command: step.argv, options: runOptions,
                                              image: ImageDefaults(environment: step.environment))
         spec.hostname = "buildkitsandbox"
+        if step.quiet {
+            // -q: the command writes to /dev/null (hutch's own streams, restored after).
+            let saved = (dup(1), dup(2))
+            let null = open("/dev/null", O_WRONLY)
+            dup2(null, 1); dup2(null, 2); close(null)
+            defer { dup2(saved.0, 1); dup2(saved.1, 2); close(saved.0); close(saved.1) }
+            return try spec.run()
+        }
         return try spec.run()
     }
 }

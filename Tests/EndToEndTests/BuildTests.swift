@@ -142,7 +142,7 @@ final class BuildTests: XCTestCase {
                 try s.write(["Dockerfile": Self.lectureDockerfile, "hello.py": Self.helloPy])
                 XCTAssertStatus(s.hutch(["build", "-t", "pythontest", s.context]), 0)
                 let run = s.hutch(["run", "--rm", "pythontest"])
-                XCTAssertStatus(run, 0)
+                XCTAssertStatus(run, 0, "needs `hutch run IMAGE` (the containers area's image run)")
                 XCTAssertTrue(run.stdout.hasPrefix("3."), run.stdout)
                 XCTAssertTrue(run.stdout.contains("posix.uname_result(sysname='Linux'"), run.stdout)
             }
@@ -167,6 +167,10 @@ final class BuildTests: XCTestCase {
                 XCTAssertStatus(r, 0)
                 XCTAssertTrue(r.stdout.contains("built v2\n42\n"), r.stdout)
                 XCTAssertFalse(r.stdout.contains("exit 3"), "an unused stage ran:\n\(r.stdout)")
+                // -q hides RUN's output too: one line, the ID.
+                let quiet = s.hutch(["build", "-q", "--no-cache", s.context])
+                XCTAssertStatus(quiet, 0)
+                XCTAssertEqual(quiet.stdout.split(separator: "\n").count, 1, quiet.stdout)
                 let target = s.hutch(["build", "--target", "never", s.context])
                 XCTAssertStatus(target, 1)
                 XCTAssertTrue(target.stderr.contains("returned a non-zero code: 3"), target.stderr)
