@@ -1,6 +1,7 @@
 #!/bin/bash
 # Makes an OCI image layout in OUT (for `skopeo copy oci:OUT docker://...`)
-# from ROOTFS folders, one gzip layer each, base first:
+# from ROOTFS folders (or rootfs .tar files, used as they are), one gzip
+# layer each, base first:
 #   make-oci-image.sh OUT ROOTFS [ROOTFS...]
 # The image's config runs /bin/sh, for linux/amd64 (the host's platform).
 set -euo pipefail
@@ -12,8 +13,12 @@ arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 layers="" diffids=""
 for rootfs in "$@"; do
     tmp="$OUT/layer.tmp"
-    # Fixed mtimes and owner, sorted names: the same folder gives the same digest.
-    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$tmp" .
+    if [ -f "$rootfs" ]; then
+        cp "$rootfs" "$tmp"
+    else
+        # Fixed mtimes and owner, sorted names: the same folder gives the same digest.
+        tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$rootfs" -cf "$tmp" .
+    fi
     diffid=$(sha256sum "$tmp" | cut -d' ' -f1)
     gzip -n -1 -c "$tmp" > "$tmp.gz"
     rm -f "$tmp"

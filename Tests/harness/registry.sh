@@ -48,8 +48,19 @@ stop_pid() { # file
     rm -f "$1"
 }
 
+# The servers started below must not keep the caller's pipes open (a test
+# harness reads this script's output to its end): close every inherited
+# descriptor but the standard three.
+close_inherited_fds() {
+    local fd
+    for fd in $(ls /proc/$$/fd); do
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true
+    done
+}
+
 case "$cmd" in
 start)
+    close_inherited_fds
     mode=${3:-anonymous}
     command -v docker-registry >/dev/null || { echo "registry.sh: missing docker-registry: install Debian's docker-registry" >&2; exit 1; }
     mkdir -p "$DIR/storage"
@@ -74,7 +85,7 @@ start)
         tport=$(free_port)
         "$PYTHON" "$HERE/token-server.py" --port "$tport" --key "$DIR/token.key" --cert "$DIR/token.crt" \
             --users "$DIR/token-users" --service hutch-test --issuer hutch-test-issuer \
-            >"$DIR/token.log" 2>&1 &
+            </dev/null >"$DIR/token.log" 2>&1 &
         echo $! > "$DIR/token.pid"
         echo "$tport" > "$DIR/token-port"
         wait_http "http://127.0.0.1:$tport/" "$(cat "$DIR/token.pid")" token-server.py
@@ -102,7 +113,7 @@ http:
   addr: 127.0.0.1:$port
 $auth
 YML
-    docker-registry serve "$DIR/config.yml" >"$DIR/registry.log" 2>&1 &
+    docker-registry serve "$DIR/config.yml" </dev/null >"$DIR/registry.log" 2>&1 &
     echo $! > "$DIR/registry.pid"
     echo "$port" > "$DIR/port"
     wait_http "http://127.0.0.1:$port/v2/" "$(cat "$DIR/registry.pid")" docker-registry
