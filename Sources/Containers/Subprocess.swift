@@ -18,6 +18,7 @@ enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        closeInherited(&actions, keep: [fds[0], fds[1]])
         let pid = spawn(argv, actions: &actions, setsid: false)
         close(fds[1])
         var output = [UInt8]()
@@ -43,7 +44,18 @@ enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         if extraFD >= 0 { posix_spawn_file_actions_adddup2(&actions, extraFD, 3) }
+        closeInherited(&actions, keep: extraFD >= 0 ? [3, extraFD] : [])
         return spawn(argv, actions: &actions, setsid: true)
+    }
+
+    /// Closes, in the helper, every descriptor above 2 this process has open
+    /// but `keep`: the container's sync pipes must not live on in pasta.
+    static func closeInherited(_ actions: inout posix_spawn_file_actions_t, keep: Set<Int32>) {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for name in fds {
+            guard let fd = Int32(name), fd > 3 || (fd == 3 && !keep.contains(3)), !keep.contains(fd) else { continue }
+            if fcntl(fd, F_GETFD) >= 0 { posix_spawn_file_actions_addclose(&actions, fd) }
+        }
     }
 
     private static func spawn(_ argv: [String], actions: inout posix_spawn_file_actions_t, setsid: Bool) -> pid_t {

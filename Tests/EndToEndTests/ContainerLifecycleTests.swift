@@ -80,10 +80,16 @@ final class ContainerLifecycleTests: XCTestCase {
             let run = Harness.hutch(["run", "-d", "--name", "sleepy", "--rootfs", rootfs, "sleep", "300"], as: user, env: env(root))
             XCTAssertStatus(run, 0)
             let id = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let monitor = Harness.run(["/usr/bin/pgrep", "-u", user.name, "-f", "container-monitor.*\(id)"], as: nil)
+            // -o: the oldest match is the monitor; the container's init is its clone and shares its command line.
+            let monitor = Harness.run(["/usr/bin/pgrep", "-o", "-u", user.name, "-f", "container-monitor.*\(id)"], as: nil)
             XCTAssertStatus(monitor, 0)
             _ = Harness.run(["/bin/kill", "-9"] + monitor.stdout.split(separator: "\n").map(String.init), as: nil)
-            XCTAssertTrue(Harness.hutch(["ps"], as: user, env: env(root)).stdout.contains("sleepy"))
+            XCTAssertTrue(Harness.waitUntil(timeout: 5) {
+                Harness.run(["/bin/kill", "-0"] + monitor.stdout.split(separator: "\n").map(String.init), as: nil).status != 0
+            })
+            // The container outlives its monitor and ps says so.
+            let ps = Harness.hutch(["ps", "--format", "{{.Names}} {{.State}}"], as: user, env: env(root))
+            XCTAssertEqual(ps.stdout, "sleepy running\n", ps.output)
             XCTAssertStatus(Harness.hutch(["rm", "-f", "sleepy"], as: user, env: env(root)), 0)
             XCTAssertEqual(Harness.hutch(["ps", "-aq"], as: user, env: env(root)).stdout, "")
             assertNothingLeft(user, root: root)

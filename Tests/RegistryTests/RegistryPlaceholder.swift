@@ -1,0 +1,6 @@
+import XCTest
+import Registry
+
+final class RegistryPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
