@@ -62,7 +62,7 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: swift5),
         .target(name: "Builder",
-                dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI"],
+                dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI", "CArchive"],
                 swiftSettings: swift5),
 
         // Executables: thin.

@@ -1,13 +1,16 @@
 import ArgumentParser
+import Builder
 import Dockerfile
 import Foundation
+import Registry
+import Store
 
-/// `hutch build`: Docker's options are declared so the builder can fill
-/// them in; for now only `--check` (parse and lint, no build) runs.
+/// `hutch build`: builds an image from a Dockerfile (Builder's
+/// `BuildSession.run`), or with `--check` parses and lints it.
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build an image from a Dockerfile (for now: --check parses and lints it).")
+        abstract: "Build an image from a Dockerfile")
 
     @Option(name: [.short, .customLong("tag")], help: "Name and optionally a tag (name:tag); may be repeated.")
     var tags: [String] = []
@@ -37,11 +40,12 @@ struct BuildCommand: ParsableCommand {
     var check = false
     @Option(help: "With --check: text (default) or json (one object per instruction per line).")
     var format: String = "text"
+    @OptionGroup var storeOptions: StoreOptions
     @Argument(help: "The build context folder.")
     var context: String = "."
 
     func run() throws {
-        guard check else { throw CLIError("building images is not implemented yet", exitCode: 125) }
+        guard check else { return try build() }
         guard format == "text" || format == "json" else {
             throw CLIError("unknown --format \(format): use text or json", exitCode: 125)
         }
@@ -72,6 +76,35 @@ struct BuildCommand: ParsableCommand {
         default: out += "Check complete, \(warnings.count) warnings have been found!\n"
         }
         FileHandleOutput.standardOutput.write(out)
+    }
+
+    func build() throws {
+        guard progress == "auto" || progress == "plain" || progress == "tty" else {
+            throw CLIError("invalid --progress \(progress): use auto, plain or tty", exitCode: 125)
+        }
+        if let platform, platform != BuildArguments.Platform.host.string {
+            throw CLIError("--platform \(platform): hutch builds for this machine's platform only (\(BuildArguments.Platform.host.string))",
+                           exitCode: 125)
+        }
+        var options = BuildOptions()
+        options.tags = tags
+        options.target = target
+        options.buildArgs = buildArgs
+        options.labels = labels
+        options.noCache = noCache
+        options.pull = pull
+        options.quiet = quiet
+        options.network = network
+        options.iidfile = iidfile
+        options.environment = ProcessInfo.processInfo.environment
+        let config = try HutchConfig.loadAndInstall()
+        let store = try storeOptions.openStore()
+        do {
+            _ = try BuildSession.run(context: context, file: file, options: options, store: store, config: config,
+                                     runner: nil)
+        } catch let error as BuildError {
+            throw CLIError(error.description, exitCode: error.exitCode)
+        }
     }
 
     /// The Dockerfile's bytes, the name messages use, and its path (nil for stdin).

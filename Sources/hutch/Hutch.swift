@@ -9,7 +9,6 @@ struct Hutch: ParsableCommand {
         version: hutchVersion,
         subcommands: [
             // subcommands: keep one per line, so branches merge cleanly
-            BuildCommand.self,
             RunCommand.self,
             ImagesCommand.self,
             RmiCommand.self,
@@ -21,6 +20,7 @@ struct Hutch: ParsableCommand {
             LoadCommand.self,
             ImageCommand.self,
             SystemCommand.self,
+            BuildCommand.self,
             PsCommand.self,
             LogsCommand.self,
             StopCommand.self,

@@ -1,1 +1,0 @@
-// Builder: filled in by its issue (see README.md).

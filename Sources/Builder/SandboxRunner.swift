@@ -1,0 +1,66 @@
+import Foundation
+import Registry
+import Sandbox
+import Store
+import UnionFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// RUN in the rootless sandbox: the stage's layers and the step's upper
+/// directory are mounted with hutch-unionfs (FUSE, as the building user,
+/// so it works the same with or without a subuid range; it records the
+/// owners the kernel cannot give in override_stat), the command runs in
+/// the sandbox on that root, then the mount goes away.
+public struct SandboxRunner: RunStepExecuting {
+    public let unionfs: String
+
+    public init(unionfs: String) { self.unionfs = unionfs }
+
+    /// hutch-unionfs beside the running hutch, else on PATH.
+    public static func `default`(store: Store, config: HutchConfig) -> SandboxRunner {
+        SandboxRunner(unionfs: UnionMount.defaultUnionFSPath())
+    }
+
+    public func run(_ step: RunStep) throws -> Int32 {
+        let mountpoint = (step.upperDirectory as NSString).deletingLastPathComponent + "/root"
+        try? FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        // An empty stage (FROM scratch) still needs a lower layer.
+        var lowers = step.lowerDirectories
+        if lowers.isEmpty {
+            let empty = (step.upperDirectory as NSString).deletingLastPathComponent + "/empty"
+            try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+            lowers = [empty]
+        }
+        var unionOptions = UnionOptions()
+        // The daemon ends with the build, so a kill -9 leaves no mount behind.
+        unionOptions.watchPID = getpid()
+        let mount: UnionMount
+        do {
+            mount = try UnionMount.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
+                                         at: mountpoint, backend: .fuse, options: unionOptions, unionfsPath: unionfs)
+        } catch {
+            throw BuildError("cannot mount the stage's layers: \(error)")
+        }
+        defer { try? mount.unmount() }
+        var runOptions = RunOptions()
+        runOptions.workdir = step.workdir
+        runOptions.user = step.user.flatMap { $0.isEmpty ? nil : $0 }
+        runOptions.network = step.network
+        runOptions.volumes = step.mounts.map { "\($0.source):\($0.target)\($0.readOnly ? ":ro" : "")" }
+        // Docker creates a RUN's working folder when it is missing.
+        try? FileManager.default.createDirectory(atPath: mountpoint + step.workdir, withIntermediateDirectories: true)
+        var spec = try SandboxSpec.forRootfs(mountpoint, command: step.argv, options: runOptions,
+                                             image: ImageDefaults(environment: step.environment))
+        spec.hostname = "buildkitsandbox"
+        if step.quiet {
+            // -q: the command writes to /dev/null (hutch's own streams, restored after).
+            let saved = (dup(1), dup(2))
+            let null = open("/dev/null", O_WRONLY)
+            dup2(null, 1); dup2(null, 2); close(null)
+            defer { dup2(saved.0, 1); dup2(saved.1, 2); close(saved.0); close(saved.1) }
+            return try spec.run()
+        }
+        return try spec.run()
+    }
+}

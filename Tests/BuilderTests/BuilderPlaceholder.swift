@@ -1,6 +1,0 @@
-import XCTest
-import Builder
-
-final class BuilderPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,114 @@
+#!/bin/bash
+# Builds: the lecture's Dockerfile on the python fixture (cold and cached),
+# a multi-stage Python project, and a RUN writing 5,000 files; hutch vs
+# `podman build` on the kernel overlay and on fuse-overlayfs (each with its
+# own --root), in one run, as the test user hutch-sub.
+set -euo pipefail
+ROOT=${1:?usage: 50-build.sh E2E_ROOT}
+USER_NAME=hutch-sub
+RUNS=${BENCH_RUNS:-5}
+WORK=$ROOT/bench-build
+FIXTURE=$ROOT/fixtures/debian-python3.tar
+[ -s "$FIXTURE" ] || { echo "## Builds"; echo; echo "missing $FIXTURE (Tests/harness/setup.sh makes it)"; exit 1; }
+rm -rf "$WORK"; mkdir -p "$WORK"; chown "$USER_NAME:" "$WORK"
+as_user() {
+    runuser -u "$USER_NAME" -- env -i HOME="$(getent passwd $USER_NAME | cut -d: -f6)" \
+        PATH="$ROOT/prefix/bin:/usr/bin:/bin:/usr/sbin:/sbin" HUTCH_ROOT="$WORK/hutch" \
+        XDG_RUNTIME_DIR="$WORK/run" LANG=C.UTF-8 "$@"
+}
+as_user mkdir -p "$WORK/run" "$WORK/lecture" "$WORK/multi/app" "$WORK/many"
+
+# The three projects.
+as_user sh -c "cat > '$WORK/lecture/Dockerfile'" <<'D'
+FROM python:latest
+
+# setup working dir
+WORKDIR /tmp
+COPY . .
+
+CMD ["python","./hello.py"]
+D
+as_user sh -c "cat > '$WORK/lecture/hello.py'" <<'D'
+#!/usr/bin/env python
+import os
+import sys
+
+print(f"{sys.version}")
+print(os.uname())
+D
+as_user sh -c "cat > '$WORK/multi/Dockerfile'" <<'D'
+FROM python:latest AS build
+COPY app/ /src/
+RUN python -m compileall -q /src && mkdir -p /out && cp -r /src /out/app
+FROM python:latest
+COPY --from=build /out/app /app
+CMD ["python", "/app/main.py"]
+D
+for i in $(seq 1 20); do
+    as_user sh -c "printf 'def f%s(x):\n    return x * %s\n' $i $i > '$WORK/multi/app/mod$i.py'"
+done
+as_user sh -c "printf 'import sys\nsys.path.insert(0, \"/app\")\nimport mod1\nprint(mod1.f1(2))\n' > '$WORK/multi/app/main.py'"
+as_user sh -c "cat > '$WORK/many/Dockerfile'" <<'D'
+FROM python:latest
+RUN mkdir /many && cd /many && i=0 && while [ $i -lt 5000 ]; do echo $i > f$i; i=$((i+1)); done
+D
+
+# The base image in each store.
+as_user hutch import "$FIXTURE" python:latest >/dev/null
+PODMAN_K="podman --root $WORK/podman-overlay --runroot $WORK/run/podman-overlay --storage-driver overlay"
+PODMAN_F="podman --root $WORK/podman-fuse --runroot $WORK/run/podman-fuse --storage-driver overlay --storage-opt overlay.mount_program=/usr/bin/fuse-overlayfs"
+as_user $PODMAN_K import "$FIXTURE" python:latest >/dev/null 2>"$WORK/podman-overlay.err" || echo "(podman import on the kernel overlay failed)" >&2
+as_user $PODMAN_F import "$FIXTURE" python:latest >/dev/null 2>"$WORK/podman-fuse.err" || echo "(podman import on fuse-overlayfs failed)" >&2
+
+declare -A CMD
+row() { # name dir flags
+    local name=$1 dir=$2 flags=$3
+    CMD[$name-hutch]="hutch build -q $flags -t b-$name $dir >/dev/null"
+    CMD[$name-podman-overlay]="$PODMAN_K build -q --network host $flags -t b-$name $dir >/dev/null"
+    CMD[$name-podman-fuse]="$PODMAN_F build -q --network host $flags -t b-$name $dir >/dev/null"
+    as_user hyperfine --style none --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/$name.json" \
+        -n hutch "${CMD[$name-hutch]}" -n podman-overlay "${CMD[$name-podman-overlay]}" \
+        -n podman-fuse "${CMD[$name-podman-fuse]}" >/dev/null 2>&1 || true
+}
+row lecture-cold "$WORK/lecture" "--no-cache"
+row lecture-cached "$WORK/lecture" ""
+row multi-stage "$WORK/multi" "--no-cache"
+row run-5000-files "$WORK/many" "--no-cache"
+
+median() { python3 -c "
+import json
+try:
+    d = json.load(open('$WORK/$1.json'))
+    r = {x['command']: x['median'] for x in d['results'] if not any(c != 0 for c in x.get('exit_codes', [0]))}
+    print(r.get('$2', ''))
+except Exception:
+    print('')"; }
+fmt() { [ -n "$1" ] && python3 -c "print(f'{$1:.3f} s')" || echo "failed"; }
+ratio() { [ -n "$1" ] && [ -n "$2" ] && python3 -c "print(f'{$1/$2:.2f}')" || echo "-"; }
+
+echo "## Builds: hutch build vs podman build"
+echo
+echo "As $USER_NAME, on the Debian+python3 fixture imported as \`python:latest\` in each store; median of $RUNS runs"
+echo "after one warm-up. \`hutch build\` runs RUN through hutch-unionfs (FUSE); podman on the kernel overlay and on"
+echo "fuse-overlayfs, each with its own \`--root\`. Cold rows use \`--no-cache\`."
+echo
+echo '```'
+for name in lecture-cold lecture-cached multi-stage run-5000-files; do
+    echo "${CMD[$name-hutch]}"
+done
+echo "$PODMAN_K build -q --network host [--no-cache] -t NAME DIR"
+echo "$PODMAN_F build -q --network host [--no-cache] -t NAME DIR"
+echo '```'
+echo
+echo "| build | hutch | podman (overlay) | podman (fuse-overlayfs) | hutch/podman overlay | hutch/podman fuse |"
+echo "|---|---|---|---|---|---|"
+for name in lecture-cold lecture-cached multi-stage run-5000-files; do
+    h=$(median $name hutch); k=$(median $name podman-overlay); f=$(median $name podman-fuse)
+    echo "| $name | $(fmt "$h") | $(fmt "$k") | $(fmt "$f") | $(ratio "$h" "$k") | $(ratio "$h" "$f") |"
+done
+echo
+echo "A \"failed\" podman cell: podman build's RUN could not start here (on this machine crun stops with"
+echo "\"cgroups in hybrid mode not supported\" and there is no runc)."
+as_user podman --root "$WORK/podman-overlay" --runroot "$WORK/run/podman-overlay" unshare rm -rf "$WORK/podman-overlay" 2>/dev/null || true
+as_user podman --root "$WORK/podman-fuse" --runroot "$WORK/run/podman-fuse" unshare rm -rf "$WORK/podman-fuse" 2>/dev/null || true
+rm -rf "$WORK"
