@@ -14,8 +14,13 @@ final class TempTree {
     }
 
     deinit {
-        // Folders may have been left read-only by the code under test.
-        _ = try? FileManager.default.subpathsOfDirectory(atPath: path).forEach { chmod(path + "/" + $0, 0o755) }
+        // Folders may have been left read-only by the code under test. Only
+        // real folders: chmod follows symlinks, and a test tree holds links
+        // that point out of it (to /tmp, to /), which must stay untouched.
+        _ = try? FileManager.default.subpathsOfDirectory(atPath: path).forEach { rel in
+            var st = stat()
+            if lstat(path + "/" + rel, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR { chmod(path + "/" + rel, 0o755) }
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 
