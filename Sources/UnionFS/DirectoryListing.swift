@@ -33,6 +33,9 @@ extension UnionFileSystem {
             guard let dir = fdopendir(fd) else { close(fd); throw FSError.current }
             defer { closedir(dir) }
             let last = k == search.count - 1
+            // Directories holding xattr-form whiteouts are marked so by the
+            // store, so ordinary directories never stat their regular files.
+            let xattrWhiteouts = fgetxattr(dirfd(dir), "user.overlay.whiteouts", nil, 0) >= 0
             while let ent = readdir(dir) {
                 let name = withUnsafePointer(to: &ent.pointee.d_name) {
                     $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
@@ -40,6 +43,14 @@ extension UnionFileSystem {
                 if name == "." || name == ".." { continue }
                 if !single && seen.contains(name) { continue }
                 var type = ent.pointee.d_type
+                if xattrWhiteouts && type == UInt8(DT_REG) {
+                    var st = stat()
+                    if fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size == 0
+                        && xattrWhiteout(at: dirfd(dir), name) {
+                        if !last { seen.insert(name) }
+                        continue
+                    }
+                }
                 if type == UInt8(DT_CHR) || type == UInt8(DT_UNKNOWN) {
                     var st = stat()
                     if fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0 {

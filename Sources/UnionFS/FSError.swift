@@ -44,6 +44,20 @@ final class Mutex {
     st.st_mode & S_IFMT == S_IFCHR && st.st_rdev == 0
 }
 
+/// The kernel's other whiteout form (overlayfs with userxattr, Linux 6.7+),
+/// which hutch's store writes where mknod is refused: an empty regular file
+/// with `user.overlay.whiteout`. Only empty files pay for the xattr read.
+@inline(__always) func isWhiteout(_ st: stat, at fd: Int32, _ path: String) -> Bool {
+    if isWhiteout(st) { return true }
+    guard st.st_mode & S_IFMT == S_IFREG && st.st_size == 0 else { return false }
+    return xattrWhiteout(at: fd, path)
+}
+
+func xattrWhiteout(at fd: Int32, _ path: String) -> Bool {
+    // No getxattrat before Linux 6.13: go through the layer's fd in /proc.
+    lgetxattr("/proc/self/fd/\(fd)/" + path, "user.overlay.whiteout", nil, 0) >= 0
+}
+
 /// The errno of an error thrown through an untyped `do`.
 @inline(__always)
 func errorCode(_ error: any Error) -> Int32 { (error as? FSError)?.code ?? EIO }

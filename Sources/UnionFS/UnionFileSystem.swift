@@ -89,7 +89,7 @@ final class UnionFileSystem {
                 if e == ENOENT || e == ENOTDIR { continue }
                 throw FSError(e)
             }
-            if isWhiteout(st) { break }
+            if isWhiteout(st, at: layers[l].fd, path) { break }
             let more = k + 1 < search.count
             if found == nil {
                 let facts = readXattrFacts(layers[l].absolute(path), wantOpaque: more && isDir(st.st_mode))
@@ -182,7 +182,7 @@ final class UnionFileSystem {
     func existsBelow(_ path: String, parentLayers: [Int]) -> Bool {
         var st = stat()
         for l in parentLayers where !isUpper(l) {
-            if fstatat(layers[l].fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 { return !isWhiteout(st) }
+            if fstatat(layers[l].fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 { return !isWhiteout(st, at: layers[l].fd, path) }
         }
         return false
     }
