@@ -20,6 +20,9 @@ public struct SandboxLauncher: ContainerLauncher {
     public func launch(_ request: LaunchRequest) throws -> LaunchedContainer {
         var spec = try SandboxLauncher.spec(for: request.config, folder: request.folder)
         spec.stdio = .descriptors(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)
+        // A detached container outlives its monitor (as podman's outlive
+        // conmon): ps still tells the truth and rm cleans up.
+        spec.dieWithParent = false
         do {
             // The monitor's stderr is the container log's: a warning about
             // syscalls this libseccomp does not know has nowhere better to go.
