@@ -86,6 +86,10 @@ public enum UnionFSMain {
         }
         // The mount is live: only now may the caller go on (fuse_daemonize's
         // parent exits once the child is set up).
+        // Inside a user namespace the mount is seen by nobody outside it, and
+        // this process alone would keep the namespace alive: follow whoever
+        // started us unless told which process to follow.
+        let parent = getppid()
         if !inv.foreground { fuse_daemonize(0) }
 
         // Signals are taken by one thread that unmounts; the kernel then ends
@@ -95,12 +99,27 @@ public enum UnionFSMain {
         for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, s) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         startThread { signalWatcher() }
-        if let pid = inv.options.watchPID { watch(pid: pid) }
+        if let pid = inv.options.watchPID {
+            if pid > 0 { watch(pid: pid) }
+        } else if inUserNamespace() {
+            watch(pid: parent)
+        }
 
         var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 16)
         let rc = fuse_session_loop_mt_32(se, &config)
         fuse_session_unmount(se)
         return rc == 0 || rc == -ENODEV ? 0 : 1
+    }
+
+    static func inUserNamespace() -> Bool {
+        guard let f = fopen("/proc/self/uid_map", "r") else { return false }
+        defer { fclose(f) }
+        var a: UInt = 0, b: UInt = 0, c: UInt = 0
+        var buf = [CChar](repeating: 0, count: 128)
+        guard fgets(&buf, 128, f) != nil else { return false }
+        let fields = String(cString: buf).split(separator: " ", omittingEmptySubsequences: true)
+        if fields.count == 3 { a = UInt(fields[0]) ?? 1; b = UInt(fields[1]) ?? 1; c = UInt(fields[2].dropLast(fields[2].hasSuffix("\n") ? 1 : 0)) ?? 0 }
+        return !(a == 0 && b == 0 && c == 4294967295)
     }
 
     static func raiseFileLimit() {

@@ -1,6 +1,0 @@
-import XCTest
-import UnionFS
-
-final class UnionFSPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
