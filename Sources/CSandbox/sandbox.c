@@ -92,8 +92,10 @@ static int child_main(void *arg) {
             csandbox_report(a->error_fd, CSANDBOX_STAGE_IDMAP, errno, "");
             _exit(125);
         }
-    } else {
-        /* Wait until the parent wrote the id maps: before that we have no ids. */
+    }
+    if (!spec->self_uid_map || spec->wait_for_release) {
+        /* Wait until the parent wrote the id maps (before that we have no
+         * ids) or did what it had to in our namespaces. */
         char byte;
         ssize_t n;
         do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);
@@ -141,7 +143,7 @@ int csandbox_spawn(const struct csandbox_spec *spec, struct csandbox_child *chil
         return -err;
     }
     child->pid = pid;
-    if (spec->self_uid_map) {
+    if (spec->self_uid_map && !spec->wait_for_release) {
         close(sync[1]);
         sync[1] = -1;
     }
