@@ -29,6 +29,7 @@ struct Hutch: ParsableCommand {
             RestartCommand.self,
             RmCommand.self,
             WaitCommand.self,
+            ExecCommand.self,
             PortCommand.self,
             ContainerCommand.self,
             ContainerMonitorCommand.self,

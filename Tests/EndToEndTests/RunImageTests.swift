@@ -30,7 +30,7 @@ final class RunImageTests: XCTestCase {
     func assertNothingLeft(_ user: TestUser, root: String, file: StaticString = #filePath, line: UInt = #line) {
         var ours: [String] = []
         let gone = Harness.waitUntil(timeout: 5) {
-            ours = Harness.processes(of: user).filter { $0.contains(root) || $0.contains("pasta") }
+            ours = Harness.processes(of: user).filter { $0.contains(root) }
             return ours.isEmpty
         }
         XCTAssertTrue(gone, "processes left behind: \(ours)", file: file, line: line)
