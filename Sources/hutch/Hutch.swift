@@ -30,6 +30,8 @@ struct Hutch: ParsableCommand {
             RmCommand.self,
             WaitCommand.self,
             ExecCommand.self,
+            CpCommand.self,
+            TopCommand.self,
             PortCommand.self,
             ContainerCommand.self,
             ContainerMonitorCommand.self,
