@@ -70,14 +70,9 @@ static int find_in_path(const char *name, const char *path, char *out, size_t si
     return -1;
 }
 
-struct command_args {
-    const struct csandbox_spec *spec;
-    int error_fd;
-};
-
-static int exec_command(void *arg) {
-    const struct csandbox_spec *spec = ((const struct command_args *)arg)->spec;
-    int error_fd = ((const struct command_args *)arg)->error_fd;
+int csandbox_command_main(void *arg) {
+    const struct csandbox_spec *spec = ((const struct csandbox_command_args *)arg)->spec;
+    int error_fd = ((const struct csandbox_command_args *)arg)->error_fd;
     sigset_t none;
     sigemptyset(&none);
     struct sigaction dfl;
@@ -143,8 +138,8 @@ void csandbox_init(const struct csandbox_spec *spec, int error_fd) {
     /* vfork-like: the command borrows the init's memory until it execs,
      * so the page tables of hutch's big address space are not copied again. */
     static char stack[64 * 1024] __attribute__((aligned(16)));
-    struct command_args args = { spec, error_fd };
-    pid_t command = clone(exec_command, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    struct csandbox_command_args args = { spec, error_fd };
+    pid_t command = clone(csandbox_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
     if (command < 0) fail(error_fd, CSANDBOX_STAGE_FORK, "");
 
     /* Only the command reports from now on; the init keeps no descriptor, so

@@ -107,8 +107,10 @@ static int child_main(void *arg) {
             csandbox_report(a->error_fd, CSANDBOX_STAGE_IDMAP, errno, "");
             _exit(125);
         }
-    } else if (!released) {
-        /* Wait until the parent wrote the id maps: before that we have no ids. */
+    }
+    if ((!spec->self_uid_map || spec->wait_for_release) && !released) {
+        /* Wait until the parent wrote the id maps (before that we have no
+         * ids) or did what it had to in our namespaces (pasta, cgroups). */
         char byte;
         ssize_t n;
         do { n = read(a->sync_fd, &byte, 1); } while (n < 0 && errno == EINTR);

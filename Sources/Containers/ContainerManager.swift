@@ -22,6 +22,13 @@ public struct ContainerManager {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
+    /// Records a new container (and, for an image's, the Store's record
+    /// that makes `rmi` refuse the image while the container exists).
+    public func create(_ config: ContainerConfig) throws {
+        try repository.create(config)
+        StoreRecords.save(config, status: .created, storeRoot: storeRoot)
+    }
+
     /// Starts the container's monitor, detached, and waits until the
     /// container's command runs (or failed to): a start failure is thrown
     /// here with the container's exit code (125, 126, 127).
@@ -91,6 +98,7 @@ public struct ContainerManager {
         let deadline = Date().addingTimeInterval(10)
         while repository.monitorAlive(container.id) && Date() < deadline { usleep(10_000) }
         for helper in container.state.helpers { helper.signal(SIGKILL) }
+        ImageRootfs.unmountLeftover(folder: repository.folder(container.id))
         CgroupDelegation.remove(CgroupDelegation.containerCgroupPath(id: container.id))
         repository.delete(container.id)
     }

@@ -30,6 +30,8 @@ public final class ContainerRepository {
     }
 
     public func folder(_ id: String) -> String { directory + "/" + id }
+    /// The store this repository's folder belongs to (`<root>/containers`).
+    public var storeRoot: String { (directory as NSString).deletingLastPathComponent }
     public func logPath(_ id: String) -> String { folder(id) + "/ctr.log" }
 
     /// Every container with a readable config, newest first (as `ps` lists).

@@ -1,4 +1,5 @@
 import Foundation
+import UnionFS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,7 @@ public final class Monitor {
 
         var helpers: [ProcessIdentity] = []
         var cgroup: String?
+        var mount: UnionMount?
         let logFD = open(repository.logPath(id), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
         _ = Subprocess.cloexecPipe(&out)
@@ -53,6 +55,8 @@ public final class Monitor {
                 cgroup = try CgroupDelegation.find().createCgroup(for: id, limits: config.limits)
             }
             try NetworkSetup.writeFiles(config: config, folder: folder)
+            // The union filesystem follows the monitor: a kill -9 of it leaves no mount.
+            if case .image(let layers) = config.root { mount = try ImageRootfs.mount(layers: layers, folder: folder) }
             let request = LaunchRequest(config: config, folder: folder, stdin: devNull, stdout: out[1], stderr: err[1]) { pid in
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {
@@ -64,13 +68,15 @@ public final class Monitor {
             close(out[1]); close(err[1])
             for h in helpers { h.signal(SIGTERM) }
             if let cgroup { CgroupDelegation.remove(cgroup) }
+            if let mount { try? mount.unmount() }
             let code = (error as? ExitCoded)?.exitCode ?? 125
-            _ = try? repository.updateState(id) { s in
+            let recorded = try? repository.updateState(id) { s in
                 s.status = s.startedAt == nil ? .created : .exited
                 s.exitCode = code
                 s.error = "\(error)"
                 s.monitorPid = 0
             }
+            StoreRecords.save(config, status: recorded?.status ?? .created, storeRoot: repository.storeRoot)
             send(report, "ERR \(code) \(error)")
             if config.autoRemove { repository.delete(id) }
             return code
@@ -91,6 +97,7 @@ public final class Monitor {
             s.helpers = helpers
             if s.startedAt != nil { s.restartCount += 0 }
         }
+        StoreRecords.save(config, status: .running, storeRoot: repository.storeRoot)
         send(report, "OK \(identity.pid)")
         close(report)
 
@@ -98,6 +105,7 @@ public final class Monitor {
         let code = launched.wait()
         for h in helpers { h.signal(SIGTERM) }
         if let cgroup { CgroupDelegation.remove(cgroup) }
+        if let mount { try? mount.unmount() }
         if config.autoRemove {
             repository.delete(id)
         } else {
@@ -108,6 +116,7 @@ public final class Monitor {
                 s.helpers = []
                 s.monitorPid = 0
             }
+            StoreRecords.save(config, status: .exited, storeRoot: repository.storeRoot)
         }
         close(logFD)
         return 0

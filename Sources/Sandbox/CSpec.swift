@@ -11,9 +11,10 @@ final class CSpec {
     private var strings: [UnsafeMutablePointer<CChar>] = []
     private var buffers: [UnsafeMutableRawPointer] = []
 
-    init(_ s: SandboxSpec, operations: [MountOperation], ttyFD: Int32, stdinFD: Int32) {
+    init(_ s: SandboxSpec, operations: [MountOperation], ttyFD: Int32, stdinFD: Int32, waitForRelease: Bool = false) {
         spec.new_network = s.network == .none ? 1 : 0
         spec.die_with_parent = s.dieWithParent ? 1 : 0
+        spec.wait_for_release = waitForRelease ? 1 : 0
         if !s.idMappings.useHelpers {
             spec.self_uid_map = UnsafePointer(string(IDMappings.mapText(s.idMappings.uids)))
             spec.self_gid_map = UnsafePointer(string(IDMappings.mapText(s.idMappings.gids)))

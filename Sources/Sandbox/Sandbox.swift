@@ -5,12 +5,16 @@ import Glibc
 /// Runs a container in the foreground, as `hutch run` does: relays the
 /// terminal (`-t`), forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and
 /// SIGUSR2 to the container, and returns its exit code (128+N for signal N).
-public func run(_ spec: SandboxSpec) throws -> Int32 {
+/// `afterIDMaps` is `SandboxProcess.spawn`'s hook (pasta, cgroups);
+/// `started` is called once the command runs (to record the container's pid).
+public func run(_ spec: SandboxSpec, afterIDMaps: ((pid_t) throws -> Void)? = nil,
+                started: ((SandboxProcess) -> Void)? = nil) throws -> Int32 {
     // Docker refuses too: a pty cannot pass on the end of a piped input
     // reliably, so the container would wait for more forever.
     if spec.stdio == .terminal && spec.interactive && isatty(0) == 0 { throw SandboxError.inputNotATerminal }
     let supervisor = Supervisor()
-    let process = try SandboxProcess.spawn(spec)
+    let process = try SandboxProcess.spawn(spec, afterIDMaps: afterIDMaps)
+    started?(process)
     return supervisor.supervise(process, interactive: spec.interactive)
 }
 

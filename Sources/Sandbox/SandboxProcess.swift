@@ -37,7 +37,8 @@ public final class SandboxProcess {
         defer { if stdinFD >= 0 { close(stdinFD) } }
         do {
             let operations = try MountPlan.operations(for: spec, consolePath: consolePath)
-            let cspec = CSpec(spec, operations: operations, ttyFD: slave, stdinFD: stdinFD)
+            let cspec = CSpec(spec, operations: operations, ttyFD: slave, stdinFD: stdinFD,
+                              waitForRelease: afterIDMaps != nil)
             var child = csandbox_child()
             let rc = withExtendedLifetime(cspec) { () -> Int32 in
                 var s = cspec.spec
@@ -46,8 +47,9 @@ public final class SandboxProcess {
             guard rc == 0 else {
                 throw SandboxError.setup("cannot create the container's namespaces: \(SystemFiles.describe(-rc))\(namespaceHint(-rc))")
             }
-            // Without helpers the child writes its own maps; the hook (pasta,
-            // cgroups) needs only the child's namespaces to exist.
+            // Without helpers the child writes its own maps; with a hook (pasta,
+            // cgroups) it waits for csandbox_release all the same, so the
+            // command never runs before its network is up.
             do {
                 if spec.idMappings.useHelpers { try writeIDMaps(spec.idMappings, pid: child.pid) }
                 try afterIDMaps?(child.pid)
@@ -162,6 +164,7 @@ public final class SandboxProcess {
         case CSANDBOX_STAGE_SECCOMP.rawValue: return .setup("cannot load the seccomp filter: \(reason)")
         case CSANDBOX_STAGE_IDMAP.rawValue: return .setup("cannot write the container's id map: \(reason)")
         case CSANDBOX_STAGE_SYNC.rawValue: return .setup("the container's init stopped before it started the command")
+        case CSANDBOX_STAGE_JOIN.rawValue: return .setup("cannot join the container's \(detail) namespace: \(reason)")
         default: return .setup("cannot start the container (\(detail)): \(reason)")
         }
     }

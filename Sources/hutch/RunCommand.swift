@@ -2,8 +2,10 @@ import ArgumentParser
 import Containers
 import Sandbox
 
-/// `hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]`: parses Docker's
-/// options and hands them to the Sandbox module.
+/// `hutch run [OPTIONS] IMAGE [COMMAND] [ARG...]` (or `--rootfs DIR
+/// COMMAND...`): parses Docker's options; a plain `--rootfs` run goes
+/// straight to the Sandbox module, the rest through Containers (a record,
+/// a monitor for `-d`, the image's layers, pasta).
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -95,12 +97,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("stop-signal"), help: "Signal to stop the container.")
     var stopSignal: String?
 
+    @Option(name: .long, help: ArgumentHelp("Overwrite the image's ENTRYPOINT (\"\" clears it).", valueName: "CMD"))
+    var entrypoint: String?
+
     @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Set metadata on a container.", valueName: "KEY=VALUE"))
     var label: [String] = []
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments.", valueName: "COMMAND"))
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The image (without --rootfs), then the command and its arguments.", valueName: "IMAGE [COMMAND]"))
     var command: [String] = []
 
     func run() throws {
@@ -110,7 +115,7 @@ struct RunCommand: ParsableCommand {
             if first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
             throw CLIError("unknown flag: \(first) (see 'hutch run --help')")
         }
-        if detach || rootfs == nil || !publish.isEmpty || network == "private" {
+        if detach || rootfs == nil || !publish.isEmpty || network == "private" || name != nil || entrypoint != nil {
             throw ExitCode(try runContainer())
         }
         guard let rootfs else {

@@ -3,17 +3,14 @@ import Containers
 import Foundation
 import Sandbox
 
-/// `hutch run` for containers that live on: `-d`, images, private networks.
-/// The container gets a record and a monitor; the CLI follows its log when
-/// not detached.
+/// `hutch run` for containers with a record: images, `-d`, private
+/// networks. Detached ones get a monitor; foreground ones run as hutch's
+/// child on its terminal (see Containers.ForegroundRun).
 extension RunCommand {
     func runContainer() throws -> Int32 {
         let manager = try store.containerManager()
         let config = try makeConfig(manager: manager)
-        if tty || interactive, !detach {
-            throw CLIError("-i and -t with a private network or an image are not supported yet: use --network host or none with --rootfs")
-        }
-        try manager.repository.create(config)
+        try manager.create(config)
         if detach {
             do { try manager.start(config.id) } catch let error as StartError {
                 throw CLIError(error.message, exitCode: error.exitCode)
@@ -21,19 +18,16 @@ extension RunCommand {
             FileHandleOutput.standardOutput.write(config.id + "\n")
             return 0
         }
-        let c = try manager.repository.load(config.id)
-        let code: Int32
-        do { code = try ContainerAttach.startAttached(c, manager: manager) } catch let error as StartError {
-            if rm { manager.repository.delete(config.id) }
+        do {
+            return try ForegroundRun(manager: manager).run(config.id) { FileHandleOutput.standardError.write($0 + "\n") }
+        } catch let error as StartError {
             throw CLIError(error.message, exitCode: error.exitCode)
         }
-        if rm, let now = try? manager.repository.load(config.id) { try? manager.remove(now, force: true) }
-        return code
     }
 
     func makeConfig(manager: ContainerManager) throws -> ContainerConfig {
         let id = ContainerID.generate()
-        let containerName = try name ?? manager.repository.generateName()
+        let containerName = name ?? manager.repository.generateName()
         var env: [String] = []
         for file in envFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("open \(file): no such file or directory") }
@@ -47,9 +41,6 @@ extension RunCommand {
             throw CLIError("network \(net) not found: hutch has --network private (the default), host and none")
         }
         let networkMode = (net == "bridge" || net == "default") ? "private" : net
-        if !ports.isEmpty && networkMode != "private" {
-            throw CLIError("published ports need --network private (the default); with --network \(networkMode) they mean nothing")
-        }
         var limits = ResourceLimits()
         if let memory { limits.memoryBytes = try ResourceLimits.parseMemory(memory) }
         if let cpus { limits.cpus = try ResourceLimits.parseCPUs(cpus) }
@@ -62,17 +53,40 @@ extension RunCommand {
             let kv = l.split(separator: "=", maxSplits: 1).map(String.init)
             labels[kv[0]] = kv.count == 2 ? kv[1] : ""
         }
-        guard let rootfs else {
-            throw CLIError("running an image needs the image store: hutch run --rootfs DIR for now")
+
+        let imageName: String, imageID: String, root: ContainerConfig.RootSource, settings: ImageSettings
+        if let rootfs {
+            guard !command.isEmpty else { throw CLIError("no command given: hutch run --rootfs DIR COMMAND [ARG...]") }
+            let absolute = rootfs.hasPrefix("/") ? rootfs : FileManager.default.currentDirectoryPath + "/" + rootfs
+            imageName = absolute
+            imageID = ""
+            root = .folder(absolute)
+            // A folder has no config: what the user typed is all there is.
+            settings = try ImageSettings.resolve(image: nil, userCommand: command, entrypoint: entrypoint,
+                                                 environment: env, workdir: workdir, user: user,
+                                                 stopSignal: stopSignal, publishAll: false)
+        } else {
+            guard let name = command.first else {
+                throw CLIError("\"hutch run\" requires at least 1 argument: hutch run [OPTIONS] IMAGE [COMMAND] [ARG...] (or --rootfs DIR)")
+            }
+            let image = try RunImage.find(name, storeRoot: manager.storeRoot)
+            imageName = name
+            imageID = image.id.description
+            root = .image(layers: image.layers)
+            settings = try ImageSettings.resolve(image: image.config.config, userCommand: Array(command.dropFirst()),
+                                                 entrypoint: entrypoint, environment: env, workdir: workdir, user: user,
+                                                 stopSignal: stopSignal, publishAll: publishAll)
         }
-        guard !command.isEmpty else { throw CLIError("no command given: hutch run --rootfs DIR COMMAND [ARG...]") }
-        let absolute = rootfs.hasPrefix("/") ? rootfs : FileManager.default.currentDirectoryPath + "/" + rootfs
-        if publishAll { /* a folder rootfs has no EXPOSE */ }
+        ports += settings.exposedPorts
+        if !ports.isEmpty && networkMode != "private" {
+            throw CLIError("published ports need --network private (the default); with --network \(networkMode) they mean nothing")
+        }
         return ContainerConfig(
-            id: id, name: containerName, imageName: absolute, root: .folder(absolute), command: command,
-            environment: env, workdir: workdir, user: user, hostname: hostname, network: networkMode, ports: ports,
-            addHosts: addHost, dns: dns, limits: limits, volumes: volume, tmpfs: tmpfs, capAdd: capAdd, capDrop: capDrop,
-            securityOpts: securityOpt, ulimits: ulimit, readOnly: readOnly, userns: userns, tty: tty,
-            interactive: interactive, stopSignal: stopSignal ?? "SIGTERM", autoRemove: rm && detach, labels: labels)
+            id: id, name: containerName, imageName: imageName, imageID: imageID, root: root, command: settings.command,
+            environment: settings.environment, workdir: settings.workdir, user: settings.user, hostname: hostname,
+            network: networkMode, ports: ports, addHosts: addHost, dns: dns, limits: limits, volumes: volume,
+            tmpfs: tmpfs, capAdd: capAdd, capDrop: capDrop, securityOpts: securityOpt, ulimits: ulimit,
+            readOnly: readOnly, userns: userns, tty: tty, interactive: interactive, stopSignal: settings.stopSignal,
+            autoRemove: rm, labels: labels)
     }
 }

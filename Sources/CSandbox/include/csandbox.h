@@ -64,6 +64,7 @@ enum csandbox_stage {
     CSANDBOX_STAGE_SECCOMP,
     CSANDBOX_STAGE_EXEC_NOT_FOUND,
     CSANDBOX_STAGE_EXEC,
+    CSANDBOX_STAGE_JOIN,        /* setns into a running container's namespace */
 };
 
 struct csandbox_error {
@@ -78,8 +79,11 @@ struct csandbox_spec {
      * until the parent has written them. */
     const char *self_uid_map;
     const char *self_gid_map;
-    int new_network;
-    int die_with_parent;           /* SIGKILL the container when hutch dies */               /* a network namespace too (user, mount, pid, uts, ipc always) */
+    /* With self-written maps, still wait on sync_fd before going on (the
+     * parent has work to do in the new namespaces first: pasta, cgroups). */
+    int wait_for_release;
+    int new_network;               /* a network namespace too (user, mount, pid, uts, ipc always) */
+    int die_with_parent;           /* SIGKILL the container when hutch dies */
     const struct csandbox_op *ops;
     int nops;
     const char *hostname;          /* NULL: leave it */

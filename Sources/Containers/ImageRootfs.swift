@@ -1,0 +1,73 @@
+import Foundation
+import UnionFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An image's layers mounted as one root filesystem: the store's unpacked
+/// layers as read-only lowers, a writable upper of the container's (or the
+/// build step's) own. The one place hutch makes such a mount, so `run`,
+/// the monitor and the builder all get the same one.
+///
+/// hutch-unionfs is mounted by the user on the host (FUSE, through
+/// fusermount3), which works the same with or without a subuid range: the
+/// layers are the user's files, the owners the image gives them are in
+/// `user.containers.override_stat`, which the daemon shows back.
+public enum ImageRootfs {
+    /// Mounts `lowers` (top-most first, as overlay's lowerdir lists them)
+    /// under `upper` at `mountpoint`, creating upper, work and mountpoint
+    /// when missing. The daemon exits, unmounting, when `watchPID` ends, so
+    /// a kill -9 of that process leaves no mount behind.
+    public static func mount(lowers: [String], upper: String, work: String, at mountpoint: String,
+                             watchPID: Int32 = getpid(), unionfsPath: String? = nil) throws -> UnionMount {
+        for dir in [upper, work, mountpoint] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        // An image with no layer (FROM scratch, an empty import) still needs a lower.
+        var lowers = lowers
+        if lowers.isEmpty {
+            let empty = (mountpoint as NSString).deletingLastPathComponent + "/empty"
+            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+            lowers = [empty]
+        }
+        var options = UnionOptions()
+        options.watchPID = watchPID
+        do {
+            return try UnionMount.mount(lowers: lowers, upper: upper, work: work, at: mountpoint, backend: .fuse,
+                                        options: options, unionfsPath: unionfsPath)
+        } catch {
+            throw ContainerError.io("cannot mount the image's layers: \(error)")
+        }
+    }
+
+    /// Mounts a container's root: `layers` lowest first (as
+    /// `ContainerConfig.RootSource.image` keeps them) under the container's
+    /// `upper/` at `merged/`, both in its folder.
+    public static func mount(layers: [String], folder: String, watchPID: Int32 = getpid(),
+                             unionfsPath: String? = nil) throws -> UnionMount {
+        try mount(lowers: layers.reversed(), upper: upperPath(folder), work: folder + "/work",
+                  at: mergedPath(folder), watchPID: watchPID, unionfsPath: unionfsPath)
+    }
+
+    public static func upperPath(_ folder: String) -> String { folder + "/upper" }
+    public static func mergedPath(_ folder: String) -> String { folder + "/merged" }
+
+    /// Unmounts a container's root if something (a killed monitor's daemon,
+    /// stopped with SIGKILL) left it mounted: the daemon is gone by then, so
+    /// fusermount3 -u (lazy) is what is left.
+    public static func unmountLeftover(folder: String) {
+        let merged = mergedPath(folder)
+        guard isMountpoint(merged) else { return }
+        _ = Subprocess.run(["/usr/bin/fusermount3", "-u", "-z", merged])
+    }
+
+    /// True when `path` is the root of a mount (its device differs from its parent's).
+    static func isMountpoint(_ path: String) -> Bool {
+        var a = stat(), b = stat()
+        guard lstat(path, &a) == 0, lstat(path + "/..", &b) == 0 else {
+            // ENOTCONN: a FUSE mount whose daemon died.
+            return errno == ENOTCONN
+        }
+        return a.st_dev != b.st_dev
+    }
+}
