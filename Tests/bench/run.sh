@@ -17,6 +17,7 @@ tmp=$(mktemp)
     echo
     for script in "$HERE"/[0-9][0-9]-*.sh; do
         [ -e "$script" ] || continue
+        case "$script" in *-inner.sh) continue ;; esac   # helpers a section runs itself
         bash "$script" "$ROOT" || echo "(\`$(basename "$script")\` failed: see the output of make bench)"
         echo
     done
