@@ -13,7 +13,7 @@ struct ContainerMonitorCommand: ParsableCommand {
     @Argument var id: String
 
     func run() throws {
-        let repository = try ContainerRepository(storeRoot: StoreLocation.resolve(rootOverride: store.root).root)
+        let repository = try ContainerRepository(storeRoot: store.location().root)
         // fd 3 is the pipe `start` waits on; the container must not inherit it.
         _ = fcntl(3, F_SETFD, FD_CLOEXEC)
         let monitor = Monitor(repository: repository, id: id, launcher: SandboxLauncher())

@@ -6,7 +6,7 @@ import Store
 extension StoreOptions {
     /// The lifecycle operations on this store's containers.
     func containerManager() throws -> ContainerManager {
-        try ContainerManager(storeRoot: StoreLocation.resolve(rootOverride: root).root)
+        try ContainerManager(storeRoot: location().root)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Registry
 import Store
 
 /// `--root`, accepted by every command that touches the store (the
@@ -8,6 +9,13 @@ struct StoreOptions: ParsableArguments {
     var root: String?
 
     func openStore() throws -> Store {
-        try Store(location: StoreLocation.resolve(rootOverride: root))
+        try Store(location: location())
+    }
+
+    /// `--root`, then `$HUTCH_ROOT`, then config.toml's `[storage] root`,
+    /// then `$XDG_DATA_HOME/hutch`: the same for every command.
+    func location() throws -> StoreLocation {
+        try HutchConfig.loadAndInstall()
+        return StoreLocation.resolve(rootOverride: root)
     }
 }
