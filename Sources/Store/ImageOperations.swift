@@ -130,18 +130,19 @@ extension Store {
             }
             var lines = tags.map { "Untagged: " + $0.familiarString }
             lines += record.repoDigests.compactMap { try? Reference(parsing: $0).familiarString }.map { "Untagged: " + $0 }
-            if !users.isEmpty {
-                // Docker keeps an image a container still uses: it only loses its names.
-                try images.update { t in for tag in tags { t.tags.removeValue(forKey: tag.description) } }
-                return lines
+            if let running = users.first(where: { $0.state == .running }) {
+                throw StoreError.conflict("unable to delete \(byTag ? name : record.id.shortHex) (cannot be forced) - image is being used by running container \(running.shortID)")
             }
-            lines += try deleteImageLocked(record, table: table)
+            // Docker deletes an image only stopped containers use (the
+            // lecture's `rmi -f`); their layers stay, so they can still start.
+            let keep = users.isEmpty ? [] : Set((try? config(of: record.id))?.rootfs.diffIDs ?? [])
+            lines += try deleteImageLocked(record, table: table, keepingLayers: keep)
             return lines
         }
     }
 
     /// Removes the record, its tags, then the layers and blobs nothing else needs.
-    func deleteImageLocked(_ record: ImageRecord, table: ImageTable) throws -> [String] {
+    func deleteImageLocked(_ record: ImageRecord, table: ImageTable, keepingLayers: Set<Digest> = []) throws -> [String] {
         let config = try? config(of: record.id)
         let manifest = try? manifest(of: record)
         var remaining = table
@@ -149,7 +150,7 @@ extension Store {
         remaining.tags = remaining.tags.filter { $0.value != record.id }
         try images.update { $0 = remaining }
         var lines = ["Deleted: " + record.id.description]
-        var stillUsed = Set<Digest>()
+        var stillUsed = keepingLayers
         var blobsUsed = Set<Digest>()
         for other in remaining.images.values {
             blobsUsed.insert(other.id)

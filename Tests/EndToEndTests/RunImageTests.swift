@@ -104,7 +104,12 @@ final class RunImageTests: XCTestCase {
             XCTAssertStatus(refused, 1)
             XCTAssertEqual(refused.stderr,
                            "Error: conflict: unable to delete \(imageID) (must be forced) - image is being used by stopped container \(id)\n")
-            XCTAssertStatus(Harness.hutch(["rmi", "-f", imageID], as: user, env: env(root)), 0)
+            let forced = Harness.hutch(["rmi", "-f", imageID], as: user, env: env(root))
+            XCTAssertStatus(forced, 0)
+            XCTAssertTrue(forced.stdout.contains("Untagged: busybox:latest\nDeleted: sha256:\(imageID)"), forced.stdout)
+            XCTAssertEqual(Harness.hutch(["images", "-q"], as: user, env: env(root)).stdout.contains(imageID), false)
+            // The stopped container keeps its layers: it still starts.
+            XCTAssertStatus(Harness.hutch(["start", "-a", "once"], as: user, env: env(root)), 3)
             XCTAssertStatus(Harness.hutch(["rm", "once"], as: user, env: env(root)), 0)
             XCTAssertEqual(containerFolders(root), [])
             assertNothingLeft(user, root: root)
