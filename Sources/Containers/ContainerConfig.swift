@@ -108,3 +108,22 @@ public struct Container {
     public var id: String { config.id }
     public var name: String { config.name }
 }
+
+extension ContainerState {
+    /// The state of a container whose command now runs with this process
+    /// (the monitor, or hutch itself for a foreground run) watching it; the
+    /// pid's start time tells a reused pid apart later.
+    mutating func markRunning(pid: Int32, ports: [PortMapping], helpers: [ProcessIdentity]) {
+        let identity = ProcessIdentity.of(pid) ?? ProcessIdentity(pid: pid, startTime: 0)
+        status = .running
+        self.pid = identity.pid
+        pidStartTime = identity.startTime
+        monitorPid = getpid()
+        startedAt = Date()
+        finishedAt = nil
+        exitCode = 0
+        error = nil
+        self.ports = ports
+        self.helpers = helpers
+    }
+}

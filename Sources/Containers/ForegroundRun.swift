@@ -61,19 +61,7 @@ public struct ForegroundRun {
                     helpers.append(try PrivateNetwork.attach(pid: pid, ports: ports, folder: folder))
                 }
             }, started: { process in
-                let identity = ProcessIdentity.of(process.pid) ?? ProcessIdentity(pid: process.pid, startTime: 0)
-                _ = try? repository.updateState(id) { s in
-                    s.status = .running
-                    s.pid = identity.pid
-                    s.pidStartTime = identity.startTime
-                    s.monitorPid = getpid()
-                    s.startedAt = Date()
-                    s.finishedAt = nil
-                    s.exitCode = 0
-                    s.error = nil
-                    s.ports = ports
-                    s.helpers = helpers
-                }
+                _ = try? repository.updateState(id) { $0.markRunning(pid: process.pid, ports: ports, helpers: helpers) }
                 StoreRecords.save(config, status: .running, storeRoot: storeRoot)
             })
         } catch {

@@ -83,22 +83,9 @@ public final class Monitor {
         }
         close(out[1]); close(err[1]); close(devNull)
 
-        let identity = ProcessIdentity.of(launched.pid) ?? ProcessIdentity(pid: launched.pid, startTime: 0)
-        _ = try? repository.updateState(id) { s in
-            s.status = .running
-            s.pid = identity.pid
-            s.pidStartTime = identity.startTime
-            s.monitorPid = getpid()
-            s.startedAt = Date()
-            s.finishedAt = nil
-            s.exitCode = 0
-            s.error = nil
-            s.ports = ports
-            s.helpers = helpers
-            if s.startedAt != nil { s.restartCount += 0 }
-        }
+        _ = try? repository.updateState(id) { $0.markRunning(pid: launched.pid, ports: ports, helpers: helpers) }
         StoreRecords.save(config, status: .running, storeRoot: repository.storeRoot)
-        send(report, "OK \(identity.pid)")
+        send(report, "OK \(launched.pid)")
         close(report)
 
         relayOutput(stdout: out[0], stderr: err[0], log: logFD)
