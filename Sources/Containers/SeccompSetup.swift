@@ -19,8 +19,8 @@ extension SandboxSpec {
         case .profile(let value):
             reference = value
         }
-        let names = (0..<CapabilitySet.names.count).filter(capabilities.contains).map { "CAP_" + CapabilitySet.names[$0] }
-        let filter = try Seccomp.seccompFilter(for: reference, target: .host(capabilities: names), library: library)
+        let filter = try Seccomp.seccompFilter(for: reference, target: .host(capabilities: capabilities.capabilityNames),
+                                               library: library)
         seccompFilter = filter?.bpf
         return filter?.warning
     }

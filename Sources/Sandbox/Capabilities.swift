@@ -53,7 +53,12 @@ public struct CapabilitySet: Equatable, CustomStringConvertible {
         return set
     }
 
+    /// The capabilities in the set, `CAP_` prefixed, in number order.
+    public var capabilityNames: [String] {
+        (0..<CapabilitySet.names.count).filter(contains).map { "CAP_" + CapabilitySet.names[$0] }
+    }
+
     public var description: String {
-        (0..<CapabilitySet.names.count).filter(contains).map { "CAP_" + CapabilitySet.names[$0] }.joined(separator: ",")
+        capabilityNames.joined(separator: ",")
     }
 }
