@@ -97,8 +97,7 @@ struct BuildCommand: ParsableCommand {
         options.network = network
         options.iidfile = iidfile
         options.environment = ProcessInfo.processInfo.environment
-        let config = try HutchConfig.loadAndInstall()
-        let store = try storeOptions.openStore()
+        let (store, config) = try storeOptions.openStoreWithConfig()
         do {
             _ = try BuildSession.run(context: context, file: file, options: options, store: store, config: config,
                                      runner: nil)

@@ -21,10 +21,9 @@ struct PullCommand: ParsableCommand {
     var image: String
 
     func run() throws {
-        let config = try HutchConfig.loadAndInstall()
         let reference = try Reference(parsing: image)
         let wanted = try platform.map { try Platform(parsing: $0) }
-        let store = try storeOptions.openStore()
+        let (store, config) = try storeOptions.openStoreWithConfig()
         let display = ProgressDisplay(fd: quiet ? -1 : 1)
         let credentials = CredentialStore.standard()
         for warning in credentials.warnings() { FileHandleOutput.standardError.write("WARNING: \(warning)\n") }

@@ -18,7 +18,6 @@ struct PushCommand: ParsableCommand {
     var image: String
 
     func run() throws {
-        let config = try HutchConfig.loadAndInstall()
         let reference = try Reference(parsing: image)
         if reference.digest != nil {
             throw CLIError("cannot push a digest reference: push a tag (NAME[:TAG])")
@@ -26,7 +25,7 @@ struct PushCommand: ParsableCommand {
         if reference.tag == nil && !quiet {
             FileHandleOutput.standardOutput.write("Using default tag: latest\n")
         }
-        let store = try storeOptions.openStore()
+        let (store, config) = try storeOptions.openStoreWithConfig()
         let credentials = CredentialStore.standard()
         for warning in credentials.warnings() { FileHandleOutput.standardError.write("WARNING: \(warning)\n") }
         let pusher = ImagePusher(store: store, config: config, credentials: credentials,

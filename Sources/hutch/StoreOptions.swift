@@ -12,6 +12,13 @@ struct StoreOptions: ParsableArguments {
         try Store(location: location())
     }
 
+    /// The store and the config that located it, for the commands that need
+    /// the config too (pull, push, build): the files are read once.
+    func openStoreWithConfig() throws -> (store: Store, config: HutchConfig) {
+        let config = try HutchConfig.loadAndInstall()
+        return (try Store(location: StoreLocation.resolve(rootOverride: root)), config)
+    }
+
     /// `--root`, then `$HUTCH_ROOT`, then config.toml's `[storage] root`,
     /// then `$XDG_DATA_HOME/hutch`: the same for every command.
     func location() throws -> StoreLocation {
