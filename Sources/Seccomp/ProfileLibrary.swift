@@ -15,27 +15,39 @@ public struct ProfileLibrary: Sendable {
     /// `unconfined` turns seccomp off; it is a word, never a file.
     public static let unconfined = "unconfined"
 
-    /// The standard search paths for this user and this executable.
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment,
+    /// The standard search paths for this user and this executable. Plain
+    /// libc calls: this runs on every container start.
+    public static func standard(environment: [String: String]? = nil,
                                 executablePath: String? = nil) -> ProfileLibrary {
+        let env: (String) -> String? = { name in
+            if let environment { return environment[name] }
+            return getenv(name).map { String(cString: $0) }
+        }
         var paths: [String] = []
-        if let dir = environment["HUTCH_PROFILES_DIR"], !dir.isEmpty { paths.append(dir) }
-        let home = environment["HOME"] ?? NSHomeDirectory()
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config"
+        if let dir = env("HUTCH_PROFILES_DIR"), !dir.isEmpty { paths.append(dir) }
+        let home = env("HOME") ?? NSHomeDirectory()
+        let config = env("XDG_CONFIG_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config"
         paths.append(config + "/hutch/profiles")
-        let exe = executablePath ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
-        paths.append(dir.deletingLastPathComponent().appendingPathComponent("share/hutch/profiles").path)
-        while dir.path != "/" && !dir.path.isEmpty {
-            let candidate = dir.appendingPathComponent("profiles")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("default.json").path) {
-                paths.append(candidate.path)
+        let exe = executablePath ?? FileIdentity.readLink("/proc/self/exe") ?? CommandLine.arguments[0]
+        var dir = parent(FileIdentity.realPath(exe) ?? exe)
+        paths.append(parent(dir) + (parent(dir) == "/" ? "" : "/") + "share/hutch/profiles")
+        while dir != "/" && !dir.isEmpty {
+            let candidate = dir + "/profiles"
+            if access(candidate + "/default.json", F_OK) == 0 {
+                paths.append(candidate)
                 break
             }
-            dir.deleteLastPathComponent()
+            dir = parent(dir)
         }
         var seen = Set<String>()
         return ProfileLibrary(searchPaths: paths.filter { seen.insert($0).inserted })
+    }
+
+    /// "/a/b" for "/a/b/c", "/" for "/c".
+    static func parent(_ path: String) -> String {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        let head = String(path[..<slash])
+        return head.isEmpty ? "/" : head
     }
 
     /// The file for profile `name`, the first in search order (skipping `excluding`,
@@ -43,7 +55,7 @@ public struct ProfileLibrary: Sendable {
     public func locate(named name: String, excluding: String? = nil) -> String? {
         for dir in searchPaths {
             let path = dir + "/" + name + ".json"
-            guard FileManager.default.fileExists(atPath: path) else { continue }
+            guard access(path, F_OK) == 0 else { continue }
             if let excluding, canonical(path) == canonical(excluding) { continue }
             return path
         }
@@ -60,23 +72,43 @@ public struct ProfileLibrary: Sendable {
     /// What `--security-opt seccomp=VALUE` names: an existing file, or a profile name.
     /// Returns nil for `unconfined`.
     public func load(reference: String) throws -> SeccompProfile? {
+        try loadRecordingFiles(reference: reference)?.profile
+    }
+
+    /// `load(reference:)`, with the files read (see `loadRecordingFiles(file:)`).
+    func loadRecordingFiles(reference: String) throws -> (profile: SeccompProfile, files: [ProfileFile])? {
         if reference == Self.unconfined { return nil }
-        if FileManager.default.fileExists(atPath: reference) { return try load(file: reference) }
+        if access(reference, F_OK) == 0 { return try loadRecordingFiles(file: reference) }
         if reference.contains("/") || reference.hasSuffix(".json") {
             throw ProfileError("no such profile file: \(reference)")
         }
-        return try load(named: reference)
+        try Self.validate(name: reference)
+        guard let path = locate(named: reference) else { throw notFound(reference) }
+        return try loadRecordingFiles(file: path)
     }
 
     /// A profile file with its `extends` chain merged in.
     public func load(file path: String) throws -> SeccompProfile {
-        try load(file: path, chain: [])
+        var files: [ProfileFile] = []
+        return try load(file: path, locatedAs: nil, chain: [], files: &files)
     }
 
-    private func load(file path: String, chain: [(name: String, path: String)]) throws -> SeccompProfile {
+    /// `load(file:)`, also saying which files it read (the file itself, then
+    /// each `extends` base in turn) and what they were before they were read.
+    func loadRecordingFiles(file path: String) throws -> (profile: SeccompProfile, files: [ProfileFile]) {
+        var files: [ProfileFile] = []
+        let profile = try load(file: path, locatedAs: nil, chain: [], files: &files)
+        return (profile, files)
+    }
+
+    private func load(file path: String, locatedAs: String?, chain: [(name: String, path: String)],
+                      files: inout [ProfileFile]) throws -> SeccompProfile {
+        // Identity first: a change made while we read makes the next lookup miss.
+        let identity = FileIdentity(path: path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ProfileError("cannot read the profile file (missing or unreadable)", file: path)
         }
+        files.append(ProfileFile(baseName: locatedAs, path: path, identity: identity))
         let profile: SeccompProfile
         do { profile = try ProfileDecoder.decode(data) } catch let error as ProfileError { throw error.in(file: path) }
         guard let baseName = profile.extends else { return profile }
@@ -95,7 +127,7 @@ public struct ProfileLibrary: Sendable {
         guard links.count < 32 else {
             throw ProfileError("extends chain is longer than 32 profiles", path: "extends", file: path)
         }
-        let base = try load(file: basePath, chain: links)
+        let base = try load(file: basePath, locatedAs: baseName, chain: links, files: &files)
         return base.extended(by: profile)
     }
 
@@ -141,8 +173,8 @@ public struct ProfileLibrary: Sendable {
         ProfileError("no seccomp profile named \"\(name)\" in \(searchPaths.joined(separator: ", "))")
     }
 
-    private func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+    func canonical(_ path: String) -> String {
+        FileIdentity.realPath(path) ?? path
     }
 }
 
