@@ -36,9 +36,12 @@ build: deps
 	$(SWIFT) build $(SWIFT_RELEASE_FLAGS)
 
 # Installs hutch, its helper executables and the seccomp profiles under PREFIX.
+# hutch is a launcher that execs hutch-cli (the full CLI) for all but a plain
+# `run --rootfs`: both go in the same folder.
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hutch/profiles
 	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch" $(DESTDIR)$(PREFIX)/bin/hutch
+	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch-cli" $(DESTDIR)$(PREFIX)/bin/hutch-cli
 	install -m 0755 "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/hutch-unionfs" $(DESTDIR)$(PREFIX)/bin/hutch-unionfs
 	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/hutch/profiles/ 2>/dev/null || true
 	@echo "installed hutch in $(DESTDIR)$(PREFIX)/bin"
@@ -60,7 +63,7 @@ e2e-prepare: test-deps
 	$(SWIFT) build $(if $(filter release,$(CONFIG)),$(SWIFT_RELEASE_FLAGS),)
 	install -d $(E2E_PREFIX)/bin $(E2E_PREFIX)/share/hutch/profiles
 	bin="$$($(SWIFT) build $(if $(filter release,$(CONFIG)),$(SWIFT_RELEASE_FLAGS),) --show-bin-path)"; \
-	  install -m 0755 "$$bin/hutch" "$$bin/hutch-unionfs" $(E2E_PREFIX)/bin/
+	  install -m 0755 "$$bin/hutch" "$$bin/hutch-cli" "$$bin/hutch-unionfs" $(E2E_PREFIX)/bin/
 	install -m 0644 profiles/*.json $(E2E_PREFIX)/share/hutch/profiles/ 2>/dev/null || true
 	chmod -R a+rX $(E2E_ROOT)
 	Tests/harness/setup.sh $(E2E_ROOT)

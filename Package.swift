@@ -10,7 +10,10 @@ let package = Package(
     name: "hutch",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "hutch", targets: ["hutch"]),
+        // `hutch` is the launcher: a plain --rootfs run starts there, without
+        // the full CLI's shared libraries; it execs hutch-cli for the rest.
+        .executable(name: "hutch", targets: ["hutch-launcher"]),
+        .executable(name: "hutch-cli", targets: ["hutch"]),
         .executable(name: "hutch-unionfs", targets: ["hutch-unionfs"]),
     ],
     dependencies: [
@@ -65,10 +68,19 @@ let package = Package(
                 dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI", "CArchive"],
                 swiftSettings: swift5),
 
+        // The run command's options and its plain --rootfs path, shared by
+        // the full CLI and the launcher.
+        .target(name: "SandboxRun",
+                dependencies: ["Sandbox", "Seccomp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: swift5),
+
         // Executables: thin.
         .executableTarget(name: "hutch",
-                          dependencies: ["Builder", "Dockerfile", "Containers", "Seccomp", "HostInfo", "Store", "Registry", "OCI",
+                          dependencies: ["Builder", "Dockerfile", "Containers", "Seccomp", "HostInfo", "Store", "Registry", "OCI", "SandboxRun",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: swift5),
+        .executableTarget(name: "hutch-launcher",
+                          dependencies: ["SandboxRun", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swift5),
         .executableTarget(name: "hutch-unionfs", dependencies: ["UnionFS"], swiftSettings: swift5),
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Containers
 import Foundation
 import Sandbox
+import SandboxRun
 
 /// `hutch run` for containers with a record: images, `-d`, private
 /// networks. Detached ones get a monitor; foreground ones run as hutch's
@@ -9,9 +10,9 @@ import Sandbox
 extension RunCommand {
     func runContainer() throws -> Int32 {
         let manager = try store.containerManager()
-        let config = try makeConfig(manager: manager)
+        let config = try options.makeConfig(manager: manager, command: command)
         try manager.create(config)
-        if detach {
+        if options.detach {
             do { try manager.start(config.id) } catch let error as StartError {
                 throw CLIError(error.message, exitCode: error.exitCode)
             }
@@ -24,8 +25,11 @@ extension RunCommand {
             throw CLIError(error.message, exitCode: error.exitCode)
         }
     }
+}
 
-    func makeConfig(manager: ContainerManager) throws -> ContainerConfig {
+/// The container record a `run` makes from its options.
+extension RunArguments {
+    func makeConfig(manager: ContainerManager, command: [String]) throws -> ContainerConfig {
         let id = ContainerID.generate()
         let containerName = name ?? manager.repository.generateName()
         var env: [String] = []

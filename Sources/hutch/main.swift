@@ -8,6 +8,12 @@ let parsed: ParsableCommand
 do {
     parsed = try Hutch.parseAsRoot()
 } catch {
+    // Docker exits 125 on a `run` usage error, so scripts can tell it from
+    // the command's own exit codes; the other commands keep argument-parser's.
+    if Hutch.exitCode(for: error) == .validationFailure, CommandLine.arguments.dropFirst().first == "run" {
+        FileHandleOutput.standardError.write(Hutch.fullMessage(for: error) + "\n")
+        Glibc.exit(125)
+    }
     Hutch.exit(withError: error)
 }
 
