@@ -7,9 +7,9 @@ import Seccomp
 public enum RootfsRun {
     /// Runs `command` in `rootfs` and returns its exit code (Docker's codes);
     /// `warn` gets the one-line warnings for stderr.
-    public static func run(rootfs: String, command: [String], arguments: RunArguments,
+    public static func run(rootfs: String, command: [String], options: RunOptions,
                            warn: (String) -> Void) throws -> Int32 {
-        var spec = try SandboxSpec.forRootfs(rootfs, command: command, options: arguments.sandboxOptions)
+        var spec = try SandboxSpec.forRootfs(rootfs, command: command, options: options)
         let filter = try seccompFilter(for: spec)
         spec.seccompFilter = filter?.bpf
         if let warning = filter?.warning { warn(warning) }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import SandboxRun
 #if canImport(Glibc)
 import Glibc
@@ -6,17 +5,11 @@ import Glibc
 
 // `hutch` as installed: a plain `hutch run --rootfs DIR ... COMMAND` starts
 // here, in a binary that links only the Sandbox and Seccomp modules (the
-// full CLI links libcurl, libarchive and ~40 shared libraries, ~10 ms of
-// dynamic loading per start). Everything else, and anything this launcher
-// is not sure of (--help, a parse error, an image, -d), is the full CLI's:
-// hutch-cli beside this executable, exec'd with the same arguments.
-
-/// The run command line as the full CLI's RunCommand declares it.
-struct LauncherRun: ParsableArguments {
-    @OptionGroup var options: RunArguments
-    @Option(name: .customLong("root")) var root: String?
-    @Argument(parsing: .captureForPassthrough) var command: [String] = []
-}
+// full CLI links libcurl, libarchive and ~40 shared libraries: ~10 ms of
+// dynamic loading per start). Every other command line, and any run line
+// RootfsCommandLine does not recognize (--help, an error, an image, -d),
+// is the full CLI's: hutch-cli beside this executable, exec'd with the same
+// arguments, so what the user sees does not depend on which one answers.
 
 func writeError(_ text: String) {
     var bytes = Array(text.utf8)
@@ -25,19 +18,6 @@ func writeError(_ text: String) {
         let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
         if n < 0 { if errno == EINTR { continue }; return }
         offset += n
-    }
-}
-
-/// The exit code of a plain --rootfs run, or nil when the full CLI must decide.
-func quickRun(_ arguments: [String]) -> Int32? {
-    guard let parsed = try? LauncherRun.parse(arguments), !parsed.options.needsContainerRecord,
-          let rootfs = parsed.options.rootfs, parsed.command.first.map({ !$0.hasPrefix("-") }) ?? true else { return nil }
-    do {
-        return try RootfsRun.run(rootfs: rootfs, command: parsed.command, arguments: parsed.options) { writeError($0 + "\n") }
-    } catch {
-        let failure = RootfsRun.failure(error)
-        writeError("Error: \(failure.message)\n")
-        return failure.exitCode
     }
 }
 
@@ -51,8 +31,14 @@ func fullCLIPath() -> String {
 }
 
 let arguments = CommandLine.arguments
-if arguments.count > 2, arguments[1] == "run", let code = quickRun(Array(arguments.dropFirst(2))) {
-    exit(code)
+if arguments.count > 2, arguments[1] == "run", let line = RootfsCommandLine(Array(arguments.dropFirst(2))) {
+    do {
+        exit(try RootfsRun.run(rootfs: line.rootfs, command: line.command, options: line.options) { writeError($0 + "\n") })
+    } catch {
+        let failure = RootfsRun.failure(error)
+        writeError("Error: \(failure.message)\n")
+        exit(failure.exitCode)
+    }
 }
 let full = fullCLIPath()
 var argv = arguments.map { strdup($0) }

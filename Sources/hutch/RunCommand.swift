@@ -36,7 +36,7 @@ struct RunCommand: ParsableCommand {
             throw CLIError("hutch run needs --rootfs DIR: hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]")
         }
         do {
-            throw ExitCode(try RootfsRun.run(rootfs: rootfs, command: command, arguments: options) {
+            throw ExitCode(try RootfsRun.run(rootfs: rootfs, command: command, options: options.sandboxOptions) {
                 FileHandleOutput.standardError.write($0 + "\n")
             })
         } catch let error as SandboxError {
