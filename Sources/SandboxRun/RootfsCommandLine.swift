@@ -17,16 +17,23 @@ public struct RootfsCommandLine: Equatable {
     public init?(_ words: [String]) {
         var rootfs: String?
         var options = RunOptions()
-        var seen = Set<String>()
+        // Options already given that take one value or are flags: a repeat is left to argument-parser.
+        var seen: [String] = []
         var i = 0
         while i < words.count {
             let word = words[i]
             guard word.hasPrefix("-") else { break }
-            if let flag = Self.flags[word] {
-                for name in flag { guard seen.insert(name).inserted else { return nil } }
-                if flag.contains("interactive") { options.interactive = true }
-                if flag.contains("tty") { options.tty = true }
-                if flag.contains("read-only") { options.readOnly = true }
+            if let flags = Self.flags(word) {
+                for flag in flags {
+                    guard !seen.contains(flag) else { return nil }
+                    seen.append(flag)
+                    switch flag {
+                    case "interactive": options.interactive = true
+                    case "tty": options.tty = true
+                    case "read-only": options.readOnly = true
+                    default: break  // --rm: always so with --rootfs
+                    }
+                }
                 i += 1
                 continue
             }
@@ -37,15 +44,18 @@ public struct RootfsCommandLine: Equatable {
                 value = String(word[word.index(after: equals)...])
                 i += 1
             } else {
-                guard let long = word.hasPrefix("--") ? String(word.dropFirst(2)) : Self.shortNames[word],
+                guard let long = word.hasPrefix("--") ? String(word.dropFirst(2)) : Self.longName(short: word),
                       i + 1 < words.count, !words[i + 1].hasPrefix("-") else { return nil }
                 name = long
                 value = words[i + 1]
                 i += 2
             }
-            guard !value.isEmpty, let option = Self.valueOptions[name] else { return nil }
-            if !option.repeats { guard seen.insert(option.key).inserted else { return nil } }
-            switch option.key {
+            guard !value.isEmpty, let (key, repeats) = Self.valueOption(name) else { return nil }
+            if !repeats {
+                guard !seen.contains(key) else { return nil }
+                seen.append(key)
+            }
+            switch key {
             case "rootfs": rootfs = value
             case "root": break  // the store: a plain run has none
             case "env": options.env.append(value)
@@ -72,24 +82,38 @@ public struct RootfsCommandLine: Equatable {
         self.command = Array(words[i...])
     }
 
-    /// Flag words and the flags they set (`--rm` is always so with --rootfs).
-    static let flags: [String: [String]] = [
-        "-i": ["interactive"], "--interactive": ["interactive"],
-        "-t": ["tty"], "--tty": ["tty"],
-        "-it": ["interactive", "tty"], "-ti": ["interactive", "tty"],
-        "--rm": ["rm"], "--read-only": ["read-only"],
-    ]
+    // Switches, not dictionaries: a dictionary literal costs a start its
+    // generic metadata, more than the whole reading.
 
-    static let shortNames: [String: String] = ["-e": "env", "-w": "workdir", "-u": "user", "-v": "volume"]
+    /// The flags a flag word sets (`--rm` is always so with --rootfs).
+    static func flags(_ word: String) -> [String]? {
+        switch word {
+        case "-i", "--interactive": return ["interactive"]
+        case "-t", "--tty": return ["tty"]
+        case "-it", "-ti": return ["interactive", "tty"]
+        case "--rm": return ["rm"]
+        case "--read-only": return ["read-only"]
+        default: return nil
+        }
+    }
 
-    /// Long names (and aliases) of the options with a value, by the option they set.
-    static let valueOptions: [String: (key: String, repeats: Bool)] = [
-        "rootfs": ("rootfs", false), "root": ("root", false),
-        "env": ("env", true), "env-file": ("env-file", true),
-        "workdir": ("workdir", false), "user": ("user", false), "hostname": ("hostname", false),
-        "volume": ("volume", true), "tmpfs": ("tmpfs", true),
-        "cap-add": ("cap-add", true), "cap-drop": ("cap-drop", true), "security-opt": ("security-opt", true),
-        "network": ("network", false), "net": ("network", false),
-        "userns": ("userns", false), "ulimit": ("ulimit", true),
-    ]
+    static func longName(short: String) -> String? {
+        switch short {
+        case "-e": return "env"
+        case "-w": return "workdir"
+        case "-u": return "user"
+        case "-v": return "volume"
+        default: return nil
+        }
+    }
+
+    /// The option a long name (or alias) with a value sets, and whether it may repeat.
+    static func valueOption(_ name: String) -> (key: String, repeats: Bool)? {
+        switch name {
+        case "rootfs", "root", "workdir", "user", "hostname", "userns": return (name, false)
+        case "network", "net": return ("network", false)
+        case "env", "env-file", "volume", "tmpfs", "cap-add", "cap-drop", "security-opt", "ulimit": return (name, true)
+        default: return nil
+        }
+    }
 }
