@@ -42,8 +42,11 @@ let package = Package(
                 swiftSettings: swift5),
 
         // System-facing modules.
+        // The part of Seccomp a container start needs when nothing changed
+        // (search path, target, filter index): no Foundation, for the launcher.
+        .target(name: "SeccompCache", dependencies: ["CSeccomp"], swiftSettings: swift5),
         .target(name: "Seccomp",
-                dependencies: ["CSeccomp", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["CSeccomp", "SeccompCache", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
         .target(name: "HostInfo", swiftSettings: swift5),
         .target(name: "Sandbox",
@@ -68,15 +71,17 @@ let package = Package(
                 dependencies: ["Dockerfile", "Containers", "Store", "Registry", "OCI", "CArchive"],
                 swiftSettings: swift5),
 
-        // The run command's options and its plain --rootfs path, shared by
-        // the full CLI and the launcher.
-        .target(name: "SandboxRun",
-                dependencies: ["Sandbox", "Seccomp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        // A plain --rootfs run: read from the common command lines and started,
+        // shared by the full CLI and the launcher (so no Foundation).
+        .target(name: "SandboxRun", dependencies: ["Sandbox", "SeccompCache"], swiftSettings: swift5),
+        // The run command's options as argument-parser declares them (full CLI).
+        .target(name: "RunCommandLine",
+                dependencies: ["Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
 
         // Executables: thin.
         .executableTarget(name: "hutch",
-                          dependencies: ["Builder", "Dockerfile", "Containers", "Seccomp", "HostInfo", "Store", "Registry", "OCI", "SandboxRun",
+                          dependencies: ["Builder", "Dockerfile", "Containers", "Seccomp", "HostInfo", "Store", "Registry", "OCI", "SandboxRun", "RunCommandLine",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swift5),
         .executableTarget(name: "hutch-launcher", dependencies: ["SandboxRun"], swiftSettings: swift5),
@@ -85,8 +90,8 @@ let package = Package(
         // Tests.
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"], swiftSettings: swift5),
         .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: swift5),
-        .testTarget(name: "SeccompTests", dependencies: ["Seccomp"], swiftSettings: swift5),
-        .testTarget(name: "SandboxRunTests", dependencies: ["SandboxRun", "Sandbox",
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "SeccompCache"], swiftSettings: swift5),
+        .testTarget(name: "SandboxRunTests", dependencies: ["SandboxRun", "RunCommandLine", "Sandbox",
                                                             .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     swiftSettings: swift5),
         .testTarget(name: "HostInfoTests", dependencies: ["HostInfo"], swiftSettings: swift5),

@@ -1,33 +1,30 @@
 import Sandbox
-import Seccomp
+import SeccompCache
 
 /// `hutch run --rootfs DIR [OPTIONS] COMMAND...` without a container record:
 /// the spec, its seccomp filter, and the foreground run. The full CLI and
-/// the launcher both call this, so the two cannot drift apart.
+/// the launcher both call this, so the two cannot drift apart; they differ
+/// only in where the filter comes from (the launcher has the FilterIndex
+/// alone, and hands a miss to the full CLI, which compiles and records).
 public enum RootfsRun {
-    /// Runs `command` in `rootfs` and returns its exit code (Docker's codes);
-    /// `warn` gets the one-line warnings for stderr.
+    /// Runs `command` in `rootfs` and returns its exit code (Docker's codes).
+    /// `filter` gives the compiled filter for a profile reference (nil: the
+    /// default profile) and target; `warn` gets one-line warnings for stderr.
     public static func run(rootfs: String, command: [String], options: RunOptions,
+                           filter: (_ reference: String?, _ target: SeccompTarget) throws -> CompiledFilter?,
                            warn: (String) -> Void) throws -> Int32 {
         var spec = try SandboxSpec.forRootfs(rootfs, command: command, options: options)
-        let filter = try seccompFilter(for: spec)
-        spec.seccompFilter = filter?.bpf
-        if let warning = filter?.warning { warn(warning) }
-        return try Sandbox.run(spec)
-    }
-
-    /// The filter `--security-opt seccomp=...` asks for (the default profile
-    /// unless told otherwise), resolved for the container's final capability
-    /// set as Docker resolves includes/excludes; nil for `unconfined`. (The
-    /// Containers module's SeccompSetup does the same for its containers.)
-    static func seccompFilter(for spec: SandboxSpec) throws -> CompiledFilter? {
-        let reference: String?
+        // As Docker: includes/excludes by capability follow the final capability set.
+        let target = SeccompTarget.host(capabilities: spec.capabilities.capabilityNames)
+        let compiled: CompiledFilter?
         switch spec.seccomp {
-        case .unconfined: return nil
-        case .defaultProfile: reference = nil
-        case .profile(let value): reference = value
+        case .unconfined: compiled = nil
+        case .defaultProfile: compiled = try filter(nil, target)
+        case .profile(let value): compiled = try filter(value, target)
         }
-        return try Seccomp.seccompFilter(for: reference, target: .host(capabilities: spec.capabilities.capabilityNames))
+        spec.seccompFilter = compiled?.bpf
+        if let warning = compiled?.warning { warn(warning) }
+        return try Sandbox.run(spec)
     }
 
     /// The line and exit code the CLI reports a failure with: the Sandbox

@@ -16,13 +16,7 @@ public struct FilterCache: Sendable {
     }
 
     public static func standard(environment: [String: String]? = nil) -> FilterCache {
-        let env: (String) -> String? = { name in
-            if let environment { return environment[name] }
-            return getenv(name).map { String(cString: $0) }
-        }
-        let home = env("HOME") ?? NSHomeDirectory()
-        let base = env("XDG_CACHE_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.cache"
-        return FilterCache(directory: base + "/hutch/seccomp")
+        FilterCache(directory: FilterIndex.standardDirectory(environment: environment))
     }
 
     /// The filter for `resolved`, from the cache or compiled and stored. Only a
@@ -63,11 +57,11 @@ public func seccompFilter(for reference: String?, target: SeccompTarget,
         return try profile.resolved(for: target).compileBPF()
     }
     let index = FilterIndex(directory: cache.directory)
-    if let bpf = index.lookup(reference: reference, library: library, target: target) {
+    if let bpf = index.lookup(reference: reference, searchPath: library.searchPath, target: target) {
         return CompiledFilter(bpf: bpf, unknownSyscalls: [])
     }
     guard let (profile, files) = try library.loadRecordingFiles(reference: reference) else { return nil }
     let compiled = try cache.filter(for: profile.resolved(for: target), target: target)
-    index.record(compiled.bpf, reference: reference, library: library, target: target, files: files)
+    index.record(compiled.bpf, reference: reference, searchPath: library.searchPath, target: target, files: files)
     return compiled
 }

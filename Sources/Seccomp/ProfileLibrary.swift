@@ -1,4 +1,6 @@
 import Foundation
+// The Foundation-free part (search path, target, filter index): the launcher uses it alone.
+@_exported import SeccompCache
 
 /// Where profiles are found by name, and loading them with `extends`
 /// followed. Search order: $HUTCH_PROFILES_DIR (tests), the user's
@@ -15,51 +17,19 @@ public struct ProfileLibrary: Sendable {
     /// `unconfined` turns seccomp off; it is a word, never a file.
     public static let unconfined = "unconfined"
 
-    /// The standard search paths for this user and this executable. Plain
-    /// libc calls: this runs on every container start.
+    /// The standard search paths for this user and this executable (see
+    /// ProfileSearchPath); `environment` nil reads the process's own.
     public static func standard(environment: [String: String]? = nil,
                                 executablePath: String? = nil) -> ProfileLibrary {
-        let env: (String) -> String? = { name in
-            if let environment { return environment[name] }
-            return getenv(name).map { String(cString: $0) }
-        }
-        var paths: [String] = []
-        if let dir = env("HUTCH_PROFILES_DIR"), !dir.isEmpty { paths.append(dir) }
-        let home = env("HOME") ?? NSHomeDirectory()
-        let config = env("XDG_CONFIG_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.config"
-        paths.append(config + "/hutch/profiles")
-        let exe = executablePath ?? FileIdentity.readLink("/proc/self/exe") ?? CommandLine.arguments[0]
-        var dir = parent(FileIdentity.realPath(exe) ?? exe)
-        paths.append(parent(dir) + (parent(dir) == "/" ? "" : "/") + "share/hutch/profiles")
-        while dir != "/" && !dir.isEmpty {
-            let candidate = dir + "/profiles"
-            if access(candidate + "/default.json", F_OK) == 0 {
-                paths.append(candidate)
-                break
-            }
-            dir = parent(dir)
-        }
-        var seen = Set<String>()
-        return ProfileLibrary(searchPaths: paths.filter { seen.insert($0).inserted })
+        ProfileLibrary(searchPaths: ProfileSearchPath.standard(environment: environment, executablePath: executablePath).directories)
     }
 
-    /// "/a/b" for "/a/b/c", "/" for "/c".
-    static func parent(_ path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
-        let head = String(path[..<slash])
-        return head.isEmpty ? "/" : head
-    }
+    var searchPath: ProfileSearchPath { ProfileSearchPath(searchPaths) }
 
     /// The file for profile `name`, the first in search order (skipping `excluding`,
     /// so that a user's default.json may extend the installed default).
     public func locate(named name: String, excluding: String? = nil) -> String? {
-        for dir in searchPaths {
-            let path = dir + "/" + name + ".json"
-            guard access(path, F_OK) == 0 else { continue }
-            if let excluding, canonical(path) == canonical(excluding) { continue }
-            return path
-        }
-        return nil
+        searchPath.locate(named: name, excluding: excluding)
     }
 
     /// A named profile with its `extends` chain merged in.
@@ -163,10 +133,7 @@ public struct ProfileLibrary: Sendable {
         if name == unconfined {
             throw ProfileError("\"unconfined\" turns seccomp off; it is not a profile a file can extend")
         }
-        let ok = !name.isEmpty && name.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d || b == 0x5f || b == 0x2e
-        } && !name.hasPrefix(".")
-        guard ok else { throw ProfileError("\"\(name)\" is not a profile name (letters, digits, '.', '-', '_')") }
+        guard ProfileSearchPath.isValidName(name) else { throw ProfileError("\"\(name)\" is not a profile name (letters, digits, '.', '-', '_')") }
     }
 
     private func notFound(_ name: String) -> ProfileError {
@@ -174,7 +141,7 @@ public struct ProfileLibrary: Sendable {
     }
 
     func canonical(_ path: String) -> String {
-        FileIdentity.realPath(path) ?? path
+        ProfileSearchPath.canonical(path)
     }
 }
 

@@ -1,15 +1,18 @@
 import SandboxRun
+import SeccompCache
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // `hutch` as installed: a plain `hutch run --rootfs DIR ... COMMAND` starts
-// here, in a binary that links only the Sandbox and Seccomp modules (the
-// full CLI links libcurl, libarchive and ~40 shared libraries: ~10 ms of
-// dynamic loading per start). Every other command line, and any run line
-// RootfsCommandLine does not recognize (--help, an error, an image, -d),
-// is the full CLI's: hutch-cli beside this executable, exec'd with the same
-// arguments, so what the user sees does not depend on which one answers.
+// here, in a binary that links the Sandbox module and the seccomp filter
+// index, and no Foundation (the full CLI links libcurl, libarchive and ~40
+// shared libraries: ~10 ms of dynamic loading per start; Foundation alone
+// costs ~1 ms). Every other command line, any run line RootfsCommandLine
+// does not recognize (--help, an error, an image, -d), and a run whose
+// seccomp filter is not in the index yet, is the full CLI's: hutch-cli
+// beside this executable, exec'd with the same arguments, so what the user
+// sees does not depend on which one answers.
 
 func writeError(_ text: String) {
     var bytes = Array(text.utf8)
@@ -30,10 +33,23 @@ func fullCLIPath() -> String {
     return me[..<slash] + "/hutch-cli"
 }
 
+/// The filter index missed: the full CLI compiles the profile and records it.
+struct FilterNotIndexed: Error {}
+
 let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "run", let line = RootfsCommandLine(Array(arguments.dropFirst(2))) {
     do {
-        exit(try RootfsRun.run(rootfs: line.rootfs, command: line.command, options: line.options) { writeError($0 + "\n") })
+        let index = FilterIndex(directory: FilterIndex.standardDirectory())
+        let filter = { (reference: String?, target: SeccompTarget) throws -> CompiledFilter? in
+            guard let bpf = index.lookup(reference: reference ?? "default", searchPath: .standard(), target: target) else {
+                throw FilterNotIndexed()
+            }
+            return CompiledFilter(bpf: bpf, unknownSyscalls: [])
+        }
+        exit(try RootfsRun.run(rootfs: line.rootfs, command: line.command, options: line.options,
+                               filter: filter, warn: { writeError($0 + "\n") }))
+    } catch is FilterNotIndexed {
+        // Nothing has started yet: the full CLI does it all again.
     } catch {
         let failure = RootfsRun.failure(error)
         writeError("Error: \(failure.message)\n")

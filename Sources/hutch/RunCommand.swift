@@ -1,7 +1,9 @@
 import ArgumentParser
 import Containers
 import Sandbox
+import RunCommandLine
 import SandboxRun
+import Seccomp
 
 /// `hutch run [OPTIONS] IMAGE [COMMAND] [ARG...]` (or `--rootfs DIR
 /// COMMAND...`): parses Docker's options; a plain `--rootfs` run goes
@@ -36,9 +38,9 @@ struct RunCommand: ParsableCommand {
             throw CLIError("hutch run needs --rootfs DIR: hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]")
         }
         do {
-            throw ExitCode(try RootfsRun.run(rootfs: rootfs, command: command, options: options.sandboxOptions) {
-                FileHandleOutput.standardError.write($0 + "\n")
-            })
+            throw ExitCode(try RootfsRun.run(rootfs: rootfs, command: command, options: options.sandboxOptions,
+                                             filter: { try Seccomp.seccompFilter(for: $0, target: $1) },
+                                             warn: { FileHandleOutput.standardError.write($0 + "\n") }))
         } catch let error as SandboxError {
             throw CLIError(RootfsRun.failure(error).message, exitCode: error.exitCode)
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Containers
 import Foundation
 import Sandbox
-import SandboxRun
+import RunCommandLine
 
 /// `hutch run` for containers with a record: images, `-d`, private
 /// networks. Detached ones get a monitor; foreground ones run as hutch's

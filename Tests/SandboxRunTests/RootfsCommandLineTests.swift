@@ -1,6 +1,7 @@
 import ArgumentParser
 import Sandbox
 import XCTest
+import RunCommandLine
 @testable import SandboxRun
 
 /// The launcher's reader of plain --rootfs run lines must agree with

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Seccomp
+@testable import SeccompCache
 
 /// The index that skips JSON parsing when no profile file changed: it must
 /// hit for unchanged files and miss for every change that could alter the
@@ -21,6 +22,7 @@ final class FilterIndexTests: XCTestCase {
     private let child = #"{"extends":"base","syscalls":[{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#
 
     private var library: ProfileLibrary { ProfileLibrary(searchPaths: [root + "/user", root + "/installed"]) }
+    private var searchPath: ProfileSearchPath { ProfileSearchPath([root + "/user", root + "/installed"]) }
     private var index: FilterIndex { FilterIndex(directory: cacheDir) }
 
     private func write(_ dir: String, _ name: String, _ text: String) throws {
@@ -32,7 +34,7 @@ final class FilterIndexTests: XCTestCase {
     }
 
     private func hit(_ reference: String) -> [UInt8]? {
-        index.lookup(reference: reference, library: library, target: amd64)
+        index.lookup(reference: reference, searchPath: searchPath, target: amd64)
     }
 
     func testUnchangedFilesHitWithTheCompiledFilter() throws {
@@ -77,10 +79,10 @@ final class FilterIndexTests: XCTestCase {
         try write("installed", "base", base)
         _ = try filter("base")
         let other = SeccompTarget(capabilities: ["CAP_SYS_ADMIN"], architecture: "amd64", kernel: amd64.kernel)
-        XCTAssertNil(index.lookup(reference: "base", library: library, target: other))
+        XCTAssertNil(index.lookup(reference: "base", searchPath: searchPath, target: other))
         let newer = SeccompTarget(capabilities: SeccompTarget.dockerDefaultCapabilities, architecture: "amd64",
                                   kernel: KernelVersion(major: 9, minor: 0))
-        XCTAssertNil(index.lookup(reference: "base", library: library, target: newer))
+        XCTAssertNil(index.lookup(reference: "base", searchPath: searchPath, target: newer))
     }
 
     func testErrorsAreTheSlowPathsAndNothingIsIndexed() throws {
@@ -97,17 +99,22 @@ final class FilterIndexTests: XCTestCase {
         let files = [ProfileFile(baseName: nil, path: "/p/child.json", identity: identity),
                      ProfileFile(baseName: "base", path: "/p/base.json", identity: identity)]
         let bpf: [UInt8] = Array(0..<16)
-        let good = Array(try XCTUnwrap(FilterIndex.header(files: files, bpfCount: bpf.count)).utf8) + bpf
-        XCTAssertEqual(FilterIndex.parse(good), FilterIndex.Entry(files: files, bpf: bpf))
+        let key = Array("6.1\nx\n\u{0}key".utf8)
+        let entry = FilterIndex.Entry(key: key, files: files, bpf: bpf)
+        let good = try XCTUnwrap(FilterIndex.encode(entry))
+        XCTAssertEqual(FilterIndex.parse(good), entry)
         // Every truncation is rejected, as is trailing junk.
         for n in 0..<good.count { XCTAssertNil(FilterIndex.parse(Array(good.prefix(n))), "truncated at \(n)") }
         XCTAssertNil(FilterIndex.parse(good + [0]))
         let text = String(decoding: good.prefix(good.count - bpf.count), as: UTF8.self)
         let hostile: [(String, String)] = [
-            ("magic", text.replacingOccurrences(of: "index-1", with: "index-9")),
-            ("no files", text.replacingOccurrences(of: "\n2\n", with: "\n0\n")),
-            ("too many files", text.replacingOccurrences(of: "\n2\n", with: "\n999999\n")),
-            ("count not a number", text.replacingOccurrences(of: "\n2\n", with: "\nx\n")),
+            ("magic", text.replacingOccurrences(of: "index-2", with: "index-9")),
+            ("key longer than the file", text.replacingOccurrences(of: "\n\(key.count)\n", with: "\n99999\n")),
+            ("key length negative", text.replacingOccurrences(of: "\n\(key.count)\n", with: "\n-1\n")),
+            ("key one short", text.replacingOccurrences(of: "\n\(key.count)\n", with: "\n\(key.count - 1)\n")),
+            ("no files", text.replacingOccurrences(of: "key\n2\n", with: "key\n0\n")),
+            ("too many files", text.replacingOccurrences(of: "key\n2\n", with: "key\n999999\n")),
+            ("count not a number", text.replacingOccurrences(of: "key\n2\n", with: "key\nx\n")),
             ("identity short", text.replacingOccurrences(of: "\t\(identity.fields)\n", with: "\t1 2 3\n")),
             ("empty path", text.replacingOccurrences(of: "/p/base.json", with: "")),
             ("length odd", text.replacingOccurrences(of: "\n16\n", with: "\n15\n")),
@@ -118,8 +125,21 @@ final class FilterIndexTests: XCTestCase {
             XCTAssertNil(FilterIndex.parse(Array(damaged.utf8) + bpf), what)
         }
         // A path that would break the line format is never indexed.
-        XCTAssertNil(FilterIndex.header(files: [ProfileFile(baseName: nil, path: "/a\tb", identity: identity)], bpfCount: 8))
-        XCTAssertNil(FilterIndex.header(files: [ProfileFile(baseName: nil, path: "/a", identity: nil)], bpfCount: 8))
+        XCTAssertNil(FilterIndex.encode(.init(key: key, files: [ProfileFile(baseName: nil, path: "/a\tb", identity: identity)], bpf: bpf)))
+        XCTAssertNil(FilterIndex.encode(.init(key: key, files: [ProfileFile(baseName: nil, path: "/a", identity: nil)], bpf: bpf)))
+    }
+
+    /// The file name is a hash of the key; the key inside decides.
+    func testAnotherKeyInTheSameFileMisses() throws {
+        try write("installed", "base", base)
+        let compiled = try XCTUnwrap(try filter("base"))
+        XCTAssertEqual(hit("base"), compiled)
+        let key = FilterIndex.key(reference: "base", searchPath: searchPath, target: amd64)
+        let path = index.path(key: key)
+        var entry = try XCTUnwrap(FilterIndex.parse(try XCTUnwrap(FileBytes.read(path))))
+        entry.key += [0x78]
+        FileBytes.writeAtomically(try XCTUnwrap(FilterIndex.encode(entry)), to: path, directory: cacheDir)
+        XCTAssertNil(hit("base"))
     }
 
     /// The point of the index: a hit costs a stat per file and one read, no JSON.

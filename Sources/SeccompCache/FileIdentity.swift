@@ -59,14 +59,14 @@ public struct FileIdentity: Hashable, Sendable {
     }
 
     /// realpath(3), nil when the path does not exist.
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }
 
     /// readlink(2) of a symbolic link.
-    static func readLink(_ path: String) -> String? {
+    public static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink(path, &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
@@ -76,9 +76,15 @@ public struct FileIdentity: Hashable, Sendable {
 
 /// One file a profile was loaded from: the one named (`baseName` nil), or
 /// the base an `extends: "baseName"` located in the search path.
-struct ProfileFile: Equatable, Sendable {
-    var baseName: String?
-    var path: String
+public struct ProfileFile: Equatable, Sendable {
+    public var baseName: String?
+    public var path: String
     /// nil when the file could not be stat'd: such a load is never indexed.
-    var identity: FileIdentity?
+    public var identity: FileIdentity?
+
+    public init(baseName: String?, path: String, identity: FileIdentity?) {
+        self.baseName = baseName
+        self.path = path
+        self.identity = identity
+    }
 }

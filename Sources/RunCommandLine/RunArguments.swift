@@ -1,6 +1,5 @@
 import ArgumentParser
 import Sandbox
-import Seccomp
 
 /// The options of `hutch run`, shared by the full CLI's RunCommand and the
 /// hutch launcher: both must parse a command line the same way, and the

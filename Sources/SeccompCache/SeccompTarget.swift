@@ -35,13 +35,13 @@ public struct SeccompTarget: Hashable, Sendable {
     ]
 
     /// `sys_admin` and `CAP_SYS_ADMIN` are the same capability.
-    static func capabilityName(_ name: String) -> String {
+    public static func capabilityName(_ name: String) -> String {
         let upper = name.uppercased()
         return upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
     }
 
     /// uname's machine names and Go's names mean the same architectures.
-    static func architectureName(_ name: String) -> String {
+    public static func architectureName(_ name: String) -> String {
         switch name.lowercased() {
         case "x86_64", "amd64", "scmp_arch_x86_64": return "amd64"
         case "i386", "i486", "i586", "i686", "x86", "386", "scmp_arch_x86": return "386"
@@ -58,7 +58,7 @@ public struct SeccompTarget: Hashable, Sendable {
     }
 
     /// The libseccomp name of the native architecture, as archMap spells it.
-    var seccompArchitecture: String {
+    public var seccompArchitecture: String {
         switch architecture {
         case "amd64": return "SCMP_ARCH_X86_64"
         case "386": return "SCMP_ARCH_X86"

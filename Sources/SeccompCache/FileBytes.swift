@@ -5,9 +5,9 @@ import Glibc
 /// Whole-file reads and atomic writes with libc alone: the filter cache is
 /// on the container start path, where Foundation's file APIs cost more than
 /// the read.
-enum FileBytes {
+public enum FileBytes {
     /// The file's bytes; nil when missing, empty, unreadable or over 1 MiB.
-    static func read(_ path: String) -> [UInt8]? {
+    public static func read(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -26,7 +26,7 @@ enum FileBytes {
 
     /// Writes through a temporary file and rename(2), creating `directory`
     /// (mode 0700) first; gives up quietly, a cache only saves time.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) {
         makeDirectories(directory)
         let temp = "\(path).\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -46,13 +46,13 @@ enum FileBytes {
     static func makeDirectories(_ path: String) {
         if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
         guard errno == ENOENT else { return }
-        let parent = ProfileLibrary.parent(path)
+        let parent = ProfileSearchPath.parent(path)
         guard parent != path, parent != "/", parent != "." else { return }
         makeDirectories(parent)
         _ = mkdir(path, 0o700)
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
