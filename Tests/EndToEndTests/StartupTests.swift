@@ -97,4 +97,30 @@ final class StartupTests: XCTestCase {
             RunTests.assertNothingLeft(user, rootfs: rootfs)
         }
     }
+
+    /// Once the full CLI has recorded a profile's filter, the launcher starts
+    /// that run alone: here it has no hutch-cli beside it any more.
+    func testLauncherStartsAloneOnceTheFilterIsIndexed() throws {
+        try Harness.forEachUser { user in
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            let dir = try Harness.tempDir(for: user)
+            defer { Harness.removeTree(rootfs, as: user); Harness.removeTree(dir, as: user) }
+            let prefix = dir + "/prefix"
+            XCTAssertStatus(Harness.sh("mkdir -p \(prefix)/bin \(prefix)/share/hutch && cp \(Harness.hutch) \(Self.fullCLI) \(prefix)/bin/ && cp -r \(Harness.prefix)/share/hutch/profiles \(prefix)/share/hutch/", as: user), 0)
+            let env = ["XDG_CACHE_HOME": dir + "/cache"]
+            let run = [prefix + "/bin/hutch", "run", "--rootfs", rootfs, "--network", "none", "sh", "-c", "echo started"]
+            let first = Harness.run(run, as: user, env: env)
+            XCTAssertStatus(first, 0)
+            XCTAssertEqual(first.stdout, "started\n")
+            XCTAssertStatus(Harness.sh("rm \(prefix)/bin/hutch-cli", as: user), 0)
+            let alone = Harness.run(run, as: user, env: env)
+            XCTAssertStatus(alone, 0)
+            XCTAssertEqual(alone.stdout, "started\n")
+            // Another profile is not indexed yet: that run needs hutch-cli.
+            let strict = Harness.run([prefix + "/bin/hutch", "run", "--security-opt", "seccomp=strict", "--rootfs", rootfs, "true"], as: user, env: env)
+            XCTAssertStatus(strict, 125)
+            XCTAssertTrue(strict.stderr.contains("hutch-cli"), strict.stderr)
+            RunTests.assertNothingLeft(user, rootfs: rootfs)
+        }
+    }
 }

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Benchmark: start a container and run `true` in it, on the test busybox
 # rootfs, as the unprivileged test user: hutch against bubblewrap and podman.
+# Then the same for hutch and bubblewrap as hutch-nosub (no subuid range, so
+# no newuidmap/newgidmap: one-line maps, as bwrap writes).
 # Usage: 10-run.sh E2E_ROOT   (prints a markdown section)
 set -euo pipefail
 ROOT=${1:?usage: 10-run.sh E2E_ROOT}
@@ -54,7 +56,8 @@ echo
 for c in "${cmds[@]}"; do echo "    $c"; done
 echo
 [ -n "$podman_note" ] && { echo "$podman_note"; echo; }
-python3 - "$JSON" <<'PY'
+table() {
+python3 - "$1" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 hutch = next(r for r in results if r["command"] == "hutch")["median"]
@@ -64,3 +67,27 @@ for r in results:
     print("| %s | %.1f ms | %.1f ± %.1f ms | %.2f |" % (r["command"], r["median"] * 1000, r["mean"] * 1000,
                                                r["stddev"] * 1000, hutch / r["median"]))
 PY
+}
+table "$JSON"
+
+# Without a subuid range (only when run as root, which can be hutch-nosub).
+if [ "$(id -u)" = 0 ] && id hutch-nosub >/dev/null 2>&1; then
+    NOSUB_WORK=$WORK/nosub
+    NOSUB_ROOTFS=$NOSUB_WORK/busybox
+    NOSUB_HOME=$(getent passwd hutch-nosub | cut -d: -f6)
+    as_nosub() { runuser -u hutch-nosub -- env HOME="$NOSUB_HOME" "$@"; }
+    mkdir -p "$NOSUB_WORK" && chown hutch-nosub "$NOSUB_WORK"
+    [ -x "$NOSUB_ROOTFS/bin/busybox" ] || as_nosub sh "$HERE/../harness/make-busybox-rootfs.sh" "$NOSUB_ROOTFS"
+    nosub_hutch="$HUTCH run --rootfs $NOSUB_ROOTFS --network none true"
+    nosub_bwrap="bwrap --unshare-all --ro-bind $NOSUB_ROOTFS / --proc /proc --dev /dev true"
+    as_nosub $nosub_hutch >/dev/null 2>&1 && as_nosub $nosub_bwrap >/dev/null 2>&1 || { echo; echo "\`$nosub_hutch\` failed as hutch-nosub"; exit 1; }
+    as_nosub hyperfine -N --warmup 10 --min-runs 30 --max-runs 200 --export-json "$NOSUB_WORK/run.json" \
+        --command-name hutch "$nosub_hutch" --command-name bwrap "$nosub_bwrap" >/dev/null 2>&1
+    echo
+    echo "As hutch-nosub (no subuid range: no newuidmap/newgidmap, the container maps one id):"
+    echo
+    echo "    $nosub_hutch"
+    echo "    $nosub_bwrap"
+    echo
+    table "$NOSUB_WORK/run.json"
+fi
