@@ -116,7 +116,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         for cap in wanted where conn.pointee.capable & UInt32(cap) != 0 { conn.pointee.want |= UInt32(cap) }
         withoutOpendir = conn.pointee.capable & UInt32(FUSE_CAP_NO_OPENDIR_SUPPORT) != 0
         conn.pointee.want &= ~UInt32(FUSE_CAP_POSIX_ACL)
-        conn.pointee.max_write = 1 << 20
+        conn.pointee.max_write = (1 << 20) - 4096
         conn.pointee.max_readahead = 1 << 20
         conn.pointee.max_background = 64
         conn.pointee.congestion_threshold = 48
