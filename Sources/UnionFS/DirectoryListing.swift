@@ -65,11 +65,14 @@ extension UnionFileSystem {
         return out
     }
 
-    func opendir(_ node: Node) throws(FSError) -> DirectoryHandle {
+    /// What readdir shows: "." and "..", then the merged entries.
+    func listing(_ node: Node) throws(FSError) -> [MergedEntry] {
         let (path, search) = table.lock.locked { (table.pathLocked(node), node.dirLayers) }
-        let h = DirectoryHandle(node: node)
-        h.entries = try mergedEntries(path: path, search: search)
-        return h
+        if node.unlinked { throw FSError(ENOENT) }
+        var entries = [MergedEntry(name: ".", type: UInt8(DT_DIR), ino: node.ino, layer: 0),
+                       MergedEntry(name: "..", type: UInt8(DT_DIR), ino: 0, layer: 0)]
+        entries += try mergedEntries(path: path, search: search)
+        return entries
     }
 
     /// Whether a directory shows no entries (whiteouts do not count).

@@ -32,6 +32,7 @@ extension UnionFileSystem {
     /// chmod, chown, truncate, utimens. Ownership the kernel cannot write
     /// (ids we may not give) goes to the override xattr.
     func setattr(_ node: Node, _ attr: stat, _ toSet: Int32, fd: Int32?) throws(FSError) -> stat {
+        if let unchanged = try unchangedBySetattr(node, attr, toSet, fd: fd) { return unchanged }
         try mutation.locked { () throws(FSError) in
             guard hasUpper else { throw FSError(EROFS) }
             let truncatesToZero = toSet & FUSE_SET_ATTR_SIZE != 0 && attr.st_size == 0
@@ -84,6 +85,21 @@ extension UnionFileSystem {
             }
         }
         return try getattr(node, fd: fd)
+    }
+
+    /// The current stat when a chown or chmod asks for what the file
+    /// already shows: `chown -R root:root` over an image's tree must not copy
+    /// every file up. (A chown that must clear setuid bits comes with a mode
+    /// change and is carried out.)
+    private func unchangedBySetattr(_ node: Node, _ attr: stat, _ toSet: Int32, fd: Int32?) throws(FSError) -> stat? {
+        let owner = FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID, mode = FUSE_SET_ATTR_MODE
+        let others = toSet & ~(owner | mode | FUSE_SET_ATTR_CTIME)
+        guard others == 0, toSet & (owner | mode) != 0 else { return nil }
+        let st = try getattr(node, fd: fd)
+        if toSet & FUSE_SET_ATTR_UID != 0 && attr.st_uid != st.st_uid { return nil }
+        if toSet & FUSE_SET_ATTR_GID != 0 && attr.st_gid != st.st_gid { return nil }
+        if toSet & mode != 0 && (attr.st_mode & 0o7777) != (st.st_mode & 0o7777) { return nil }
+        return st
     }
 
     // MARK: xattrs

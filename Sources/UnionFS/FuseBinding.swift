@@ -51,17 +51,35 @@ private func dirHandle(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> Directory
     Unmanaged<DirectoryHandle>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(fi!.pointee.fh))!).takeUnretainedValue()
 }
 
-private func readdir(_ req: fuse_req_t?, _ size: Int, _ off: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?, plus: Bool) {
-    let h = dirHandle(fi)
+/// Set at init when the kernel lets directories be read without opendir:
+/// then `find` and `ls -R` over cached directories never reach the daemon
+/// (no OPENDIR/RELEASEDIR pair per directory, the listing cached by the kernel).
+nonisolated(unsafe) var withoutOpendir = false
+
+/// The listing readdir serves: the open handle's, or (without opendir) the
+/// node's, taken afresh when a read starts at offset 0.
+private func listing(_ ino: fuse_ino_t, _ off: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) throws(FSError) -> (Node, [MergedEntry]) {
+    if let fi, fi.pointee.fh != 0 { let h = dirHandle(fi); return (h.node, h.entries) }
+    let n = node(ino)
+    if off != 0, let kept = served.table.lock.locked({ n.listing }) { return (n, kept) }
+    let entries = try served.listing(n)
+    served.table.lock.locked { n.listing = entries }
+    return (n, entries)
+}
+
+private func readdir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,
+                     _ fi: UnsafeMutablePointer<fuse_file_info>?, plus: Bool) {
+    let dir: Node, entries: [MergedEntry]
+    do { (dir, entries) = try listing(ino, off, fi) } catch { fuse_reply_err(req, error.code); return }
     let buf = UnsafeMutablePointer<CChar>.allocate(capacity: size)
     defer { buf.deallocate() }
     var used = 0
     var i = Int(off)
-    while i < h.entries.count {
-        let e = h.entries[i]
+    while i < entries.count {
+        let e = entries[i]
         var n = 0
         if plus && e.name != "." && e.name != ".." {
-            guard let (child, st) = try? served.lookup(h.node, e.name) else { i += 1; continue }
+            guard let (child, st) = try? served.lookup(dir, e.name) else { i += 1; continue }
             var ep = entry(child, st)
             n = fuse_add_direntry_plus(req, buf + used, size - used, e.name, &ep, off_t(i + 1))
             if n > size - used { served.table.forget(UInt64(ep.ino), 1); break }
@@ -81,6 +99,9 @@ private func readdir(_ req: fuse_req_t?, _ size: Int, _ off: off_t, _ fi: Unsafe
         used += n
         i += 1
     }
+    if i >= entries.count && (fi == nil || fi!.pointee.fh == 0) {
+        served.table.lock.locked { dir.listing = nil }
+    }
     fuse_reply_buf(req, buf, used)
 }
 
@@ -93,8 +114,9 @@ func makeOperations() -> fuse_lowlevel_ops {
                                FUSE_CAP_ATOMIC_O_TRUNC, FUSE_CAP_CACHE_SYMLINKS, FUSE_CAP_PARALLEL_DIROPS,
                                FUSE_CAP_ASYNC_DIO, FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO]
         for cap in wanted where conn.pointee.capable & UInt32(cap) != 0 { conn.pointee.want |= UInt32(cap) }
+        withoutOpendir = conn.pointee.capable & UInt32(FUSE_CAP_NO_OPENDIR_SUPPORT) != 0
         conn.pointee.want &= ~UInt32(FUSE_CAP_POSIX_ACL)
-        conn.pointee.max_write = 1 << 20
+        conn.pointee.max_write = (1 << 20) - 4096
         conn.pointee.max_readahead = 1 << 20
         conn.pointee.max_background = 64
         conn.pointee.congestion_threshold = 48
@@ -221,21 +243,23 @@ func makeOperations() -> fuse_lowlevel_ops {
         if r < 0 { fuse_reply_err(req, errno) } else { fuse_reply_lseek(req, r) }
     }
     ops.opendir = { req, ino, fi in
+        if withoutOpendir { fuse_reply_err(req, ENOSYS); return }
         do {
             let n = node(ino)
-            let h = try fs().opendir(n)
-            h.entries.insert(contentsOf: [MergedEntry(name: ".", type: UInt8(DT_DIR), ino: n.ino, layer: 0),
-                                          MergedEntry(name: "..", type: UInt8(DT_DIR), ino: 0, layer: 0)], at: 0)
+            let h = DirectoryHandle(node: n)
+            h.entries = try fs().listing(n)
             fi!.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(h).toOpaque()))
             fi!.pointee.cache_readdir = 1
             fi!.pointee.keep_cache = 1
             fuse_reply_open(req, fi)
         } catch { fuse_reply_err(req, errorCode(error)) }
     }
-    ops.readdir = { req, _, size, off, fi in readdir(req, size, off, fi, plus: false) }
-    ops.readdirplus = { req, _, size, off, fi in readdir(req, size, off, fi, plus: true) }
+    ops.readdir = { req, ino, size, off, fi in readdir(req, ino, size, off, fi, plus: false) }
+    ops.readdirplus = { req, ino, size, off, fi in readdir(req, ino, size, off, fi, plus: true) }
     ops.releasedir = { req, _, fi in
-        Unmanaged<DirectoryHandle>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(fi!.pointee.fh))!).release()
+        if let fi, fi.pointee.fh != 0 {
+            Unmanaged<DirectoryHandle>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(fi.pointee.fh))!).release()
+        }
         fuse_reply_err(req, 0)
     }
     ops.fsyncdir = { req, _, _, _ in fuse_reply_err(req, 0) }

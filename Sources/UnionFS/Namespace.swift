@@ -161,7 +161,7 @@ extension UnionFileSystem {
     /// lower file shows through), then drops the old entry.
     private func replaceWithWhiteout(_ path: String, isDirectory: Bool) throws(FSError) {
         let tmp = tempName()
-        try check(mknodat(workFD, tmp, S_IFCHR, 0))
+        try linkWhiteout(workFD, tmp)
         if isDirectory {
             if hutch_renameat2(workFD, tmp, upperFD, path, UInt32(RENAME_EXCHANGE)) != 0 {
                 let e = FSError.current; unlinkat(workFD, tmp, 0); throw e

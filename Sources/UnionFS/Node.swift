@@ -26,6 +26,9 @@ final class Node {
     var children: [String: Node] = [:]
     /// Set once every name is gone (unlinked while open).
     var unlinked = false
+    /// The merged listing being read without opendir (the kernel fills its
+    /// readdir cache from offset 0 on), dropped once read to the end.
+    var listing: [MergedEntry]?
 
     init(ino: UInt64, type: mode_t, parent: Node?, name: String, layer: Int, dirLayers: [Int],
          override: OwnershipOverride?, hasSecurityXattrs: Bool) {

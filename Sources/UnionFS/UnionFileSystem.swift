@@ -17,6 +17,8 @@ final class UnionFileSystem {
     /// entries that must agree (whiteouts, parents copied up, the node table).
     let mutation = Mutex()
     private var tempCounter: UInt64 = 0
+    /// The workdir entry every whiteout links to.
+    let sharedWhiteoutName = "#hutch.whiteout"
     /// Whether inode numbers of different layers can collide.
     let singleDevice: Bool
     private let devices: [UInt64]
@@ -44,6 +46,11 @@ final class UnionFileSystem {
             var wst = stat(), ust = stat()
             fstat(fd, &wst); fstat(layers[0].fd, &ust)
             if wst.st_dev != ust.st_dev { throw UnionFSError.layer(work, "workdir must be on the upperdir's filesystem") }
+            // A leftover shared whiteout is reused only if it still is one.
+            var sw = stat()
+            if fstatat(fd, "#hutch.whiteout", &sw, AT_SYMLINK_NOFOLLOW) == 0 && !isWhiteout(sw) {
+                unlinkat(fd, "#hutch.whiteout", isDir(sw.st_mode) ? AT_REMOVEDIR : 0)
+            }
             workFD = fd
         } else {
             workFD = -1
@@ -205,8 +212,33 @@ final class UnionFileSystem {
     }
 
     /// Creates a whiteout (char 0/0) at an upper path that holds nothing.
+    /// Like the kernel overlay's, whiteouts are hard links to one device
+    /// node in the workdir: deleting 10,000 lower files makes no new inode
+    /// (on ext4 each new inode right after a mass delete costs a scan of the
+    /// recently freed ones). Caller holds `mutation`.
     func makeWhiteout(_ path: String) throws(FSError) {
-        try check(mknodat(upperFD, path, S_IFCHR, 0))
+        try linkWhiteout(upperFD, path)
+    }
+
+    /// Links the shared whiteout at dir/name, making a new one when there is
+    /// none or it has as many links as the filesystem allows.
+    func linkWhiteout(_ dir: Int32, _ name: String) throws(FSError) {
+        if linkat(workFD, sharedWhiteoutName, dir, name, 0) == 0 { return }
+        let e = errno
+        guard e == ENOENT || e == EMLINK else {
+            if e == EEXIST { throw FSError(e) }
+            return try check(mknodat(dir, name, S_IFCHR, 0))
+        }
+        // A fresh node built aside and renamed in, so the shared name is
+        // never a half-made file.
+        let tmp = tempName()
+        try check(mknodat(workFD, tmp, S_IFCHR, 0))
+        if renameat(workFD, tmp, workFD, sharedWhiteoutName) != 0 {
+            let e = FSError.current; unlinkat(workFD, tmp, 0); throw e
+        }
+        if linkat(workFD, sharedWhiteoutName, dir, name, 0) == 0 { return }
+        if errno == EEXIST { throw FSError.current }
+        try check(mknodat(dir, name, S_IFCHR, 0))
     }
 
     /// Whether the upper holds a whiteout at path.

@@ -48,9 +48,14 @@ remount() { # kind
 LIB
 . ./lib.sh
 
+# While tuning: UNIONFS_BENCH_ROWS=REGEX picks rows by label,
+# UNIONFS_BENCH_KINDS="hutch kernel" picks back ends.
+ROWS=${UNIONFS_BENCH_ROWS:-}
+KINDS=${UNIONFS_BENCH_KINDS:-hutch fuse-overlayfs kernel}
 row() { # label, prepare, command, runs
     local label=$1 prep=$2 cmd=$3 runs=${4:-3}
-    for kind in hutch fuse-overlayfs kernel; do
+    if [ -n "$ROWS" ] && ! echo "$label" | grep -Eq "$ROWS"; then return 0; fi
+    for kind in $KINDS; do
         remount $kind
         KIND=$kind hyperfine -N --style none --runs "$runs" --export-json "json/$kind-$(echo "$label" | tr -c 'a-zA-Z0-9' _).json" \
             --prepare "bash -c '. $W/lib.sh; $prep'" "bash -c 'cd $W/m && $cmd'" >/dev/null 2>&1 ||

@@ -109,6 +109,15 @@ def op_rename(r, a, b, kernel_side):
         if os.path.lexists(dst):
             os.rmdir(dst)
         subprocess.run(["cp", "-a", "--preserve=all", src, dst], check=True)
+        # rename(2) keeps every mode, but cp's mkdir into a setgid parent
+        # inherits S_ISGID and cp -a does not clear it on directories: put
+        # the source's modes back (times last, since chmod leaves them alone).
+        for dirpath, dirs, files in os.walk(src):
+            for d in [dirpath] + [os.path.join(dirpath, x) for x in dirs]:
+                if os.path.islink(d):
+                    continue
+                twin = os.path.normpath(os.path.join(dst, os.path.relpath(d, src)))
+                os.chmod(twin, stat.S_IMODE(os.lstat(d).st_mode))
         # cp keeps hard links inside the tree only; a rename keeps them all.
         for dirpath, dirs, files in os.walk(src):
             for name in files:
@@ -256,6 +265,22 @@ HAND = {
                ("mkdir", "target", 0o755), ("rename", "opq", "target"), ("listdir", "target"),
                ("rename", "link-passwd", "link2"), ("readlink", "link2"), ("rename", "fifo", "fifo2"),
                ("rename", "nonexistent", "x")],
+    # rename(2) never changes a mode: a lower directory keeps its setgid bit
+    # when renamed, and does not take one from a setgid parent (only mkdir
+    # inherits it).
+    "setgid directories": [("chmod", "deep/a", 0o2755), ("rename", "deep/a", "moved"), ("stat", "moved"),
+                           ("listdir", "moved"), ("mkdir", "sg", 0o755), ("chmod", "sg", 0o2755),
+                           ("mkdir", "sg/inherits", 0o755), ("stat", "sg/inherits"),
+                           ("rename", "bin", "sg/bin"), ("stat", "sg/bin"), ("rename", "moved", "sg/moved"),
+                           ("stat", "sg/moved"), ("rename", "merged", "sg/merged"), ("stat", "sg/merged"),
+                           ("listdir", "sg/merged")],
+    # A chown or chmod to what a lower file already shows needs no copy-up,
+    # but must still clear setuid on chown as the kernel does.
+    "unchanged attributes": [("chown", "etc/hosts", 0, 0), ("stat", "etc/hosts"), ("chmod", "data/small", 0o644),
+                             ("stat", "data/small"), ("getxattr", "data/small", "user.note"),
+                             ("chown", "merged", 0, 0), ("listdir", "merged"), ("chmod", "bin/tool", 0o6755),
+                             ("chown", "bin/tool", 0, 0), ("stat", "bin/tool"), ("chown", "etc/passwd", -1, 0),
+                             ("stat", "etc/passwd")],
     "attributes": [("chmod", "bin/tool", 0o4755), ("stat", "bin/tool"), ("chmod", "etc", 0o700),
                    ("utime", "etc/passwd", 1000000), ("truncate", "data/big", 10), ("truncate", "data/big", 100000),
                    ("read", "data/big"), ("chown", "etc/hosts", 0, 0), ("stat", "etc/hosts"),
