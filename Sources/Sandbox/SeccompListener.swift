@@ -28,7 +28,7 @@ struct ListenerChannel {
     /// Takes the listener the command sent and gives it to the hook.
     mutating func deliver(to hook: ((Int32) -> Void)?) throws {
         defer { close() }
-        let fd = csandbox_recv_fd(parentEnd, Int32(MSG_DONTWAIT.rawValue))
+        let fd = csandbox_recv_fd(parentEnd, Int32(MSG_DONTWAIT))
         guard fd >= 0 else {
             throw SandboxError.setup("the container did not send its seccomp listener: \(SystemFiles.describe(errno))")
         }

@@ -89,7 +89,7 @@ public struct UnionOptions: Equatable, Sendable {
         if !gidMapping.isIdentity { parts.append("gidmapping=" + gidMapping.description) }
         if let watchPID { parts.append("watch_pid=\(watchPID)") }
         if allowOther { parts.append("allow_other") }
-        if let controlSocket { parts.append("control=" + controlSocket.escapingCommas()) }
+        if let controlSocket { parts.append("control=" + controlSocket) }
         parts += fuseOptions
         return parts.joined(separator: ",")
     }
@@ -128,12 +128,6 @@ private func splitLowers(_ text: String) throws -> [String] {
 }
 
 extension String {
-    fileprivate func escapingCommas() -> String {
-        var s = ""
-        for ch in self { if ch == "," || ch == "\\" { s.append("\\") }; s.append(ch) }
-        return s
-    }
-
     fileprivate func replacingColons() -> String {
         var s = ""
         for ch in self { if ch == ":" || ch == "," { s.append("\\") }; s.append(ch) }
