@@ -226,7 +226,13 @@ final class ChownSupervisor {
         var want = stat(), got = stat()
         try check(fstat(dir, &want))
         guard isDir(want.st_mode) else { throw FSError(ENOTDIR) }
-        guard let path = caller.readlink(base), path.hasPrefix("/") else { throw FSError(EINVAL) }
+        // readlink shows the path from our root: a chrooted caller's
+        // directory has its root's path in front (a pivot_root'ed one not).
+        guard var path = caller.readlink(base), path.hasPrefix("/") else { throw FSError(EINVAL) }
+        if let rootPath = caller.readlink("root"), rootPath != "/" {
+            if path == rootPath { path = "/" }
+            else if path.hasPrefix(rootPath + "/") { path = String(path.dropFirst(rootPath.utf8.count)) }
+        }
         let fd = hutch_openat2(root, path, UInt64(HUTCH_O_PATH | O_CLOEXEC | O_DIRECTORY), HUTCH_RESOLVE_IN_ROOT | HUTCH_RESOLVE_NO_MAGICLINKS)
         guard fd >= 0 else { throw FSError(EINVAL) }
         defer { close(fd) }
@@ -289,7 +295,35 @@ func receiveDescriptor(_ sock: Int32) -> Int32? {
     return found
 }
 
+/// The ids this mount's kernel side can represent: the user namespace
+/// the daemon is in when it first serves (the mount's), and its own ids.
+private let mountNamespaceIDs: (uids: IDMapFile, gids: IDMapFile, own: (UInt32, UInt32)) = {
+    func read(_ path: String) -> IDMapFile {
+        guard let f = fopen(path, "r") else { return IDMapFile(parsing: "0 0 4294967295") }
+        defer { fclose(f) }
+        var text = ""
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil { text += String(cString: line) }
+        return IDMapFile(parsing: text)
+    }
+    return (read("/proc/self/uid_map"), read("/proc/self/gid_map"), (geteuid(), getegid()))
+}()
+
 extension UnionFileSystem {
+    /// The owner stat shows for a recorded one. An id the mount's user
+    /// namespace cannot map (1000 when only the user's own id is mapped)
+    /// would reach the container as the overflow id 65534, and the kernel
+    /// then refuses every chmod, utime and create in it (EOVERFLOW, EACCES)
+    /// even to the container's root. So such a file shows as the daemon's
+    /// own ids (the namespace's root); the recorded owner stays in the xattr
+    /// for the committed layer.
+    @inline(__always)
+    func kernelVisibleOwner(_ o: OwnershipOverride) -> (UInt32, UInt32) {
+        let ids = mountNamespaceIDs
+        return (ids.uids.outside(o.uid) != nil ? o.uid : ids.own.0,
+                ids.gids.outside(o.gid) != nil ? o.gid : ids.own.1)
+    }
+
     /// chown as the kernel does it, through setattr (copy-up, then the
     /// override xattr for ids the kernel cannot write): setuid cleared,
     /// setgid cleared when group-executable, on anything but a directory.
