@@ -76,3 +76,12 @@ public enum SeccompListenerForwarder {
         }
     }
 }
+
+extension IDMappings {
+    /// One uid or one gid mapped: a chown to any other id fails in the kernel
+    /// (EINVAL), so the container's filter should hand chown to a supervisor
+    /// (`seccompFilter(for:target:notifyingChown:)`, `SandboxSpec.seccompListener`).
+    public var needsChownSupervisor: Bool {
+        uids.reduce(0) { $0 + UInt64($1.count) } <= 1 || gids.reduce(0) { $0 + UInt64($1.count) } <= 1
+    }
+}

@@ -141,3 +141,13 @@ final class SeccompListenerTests: XCTestCase {
         #endif
     }
 }
+
+final class ChownSupervisorNeedTests: XCTestCase {
+    func testOnlySingleIDMappingsNeedIt() {
+        let one = [IDMapRange(container: 0, host: 1002, count: 1)]
+        let range = one + [IDMapRange(container: 1, host: 1_000_000, count: 65536)]
+        XCTAssertTrue(IDMappings(uids: one, gids: one, useHelpers: false).needsChownSupervisor)
+        XCTAssertTrue(IDMappings(uids: range, gids: one, useHelpers: false).needsChownSupervisor)
+        XCTAssertFalse(IDMappings(uids: range, gids: range, useHelpers: true).needsChownSupervisor)
+    }
+}
