@@ -153,7 +153,10 @@ final class ChownSupervisor {
         guard let request = try ChownRequest(n) else { return .proceed }
         let caller = CallerProcess(procFD: procFD, pid: n.pid)
         guard let uidMap = caller.text("uid_map").map(IDMapFile.init(parsing:)),
-              let gidMap = caller.text("gid_map").map(IDMapFile.init(parsing:)) else { return .gone }
+              let gidMap = caller.text("gid_map").map(IDMapFile.init(parsing:)) else {
+            // Unreadable (or gone): always answer, a caller left waiting would hang.
+            throw FSError(EINVAL)
+        }
         let uidMapped = request.uid.map { uidMap.outside($0) != nil } ?? true
         let gidMapped = request.gid.map { gidMap.outside($0) != nil } ?? true
         // Ids the kernel can write: it does the whole call, permissions included.
@@ -161,7 +164,7 @@ final class ChownSupervisor {
 
         let target = try resolve(request, caller)
         defer { close(target) }
-        guard let status = caller.text("status") else { return .gone }
+        guard let status = caller.text("status") else { throw FSError(EPERM) }
         // What the kernel would ask of a chown to another user: CAP_CHOWN.
         guard let caps = effectiveCapabilities(status: status), caps & 1 != 0 else { throw FSError(EPERM) }
         // The pid may have been reused while we read its memory and /proc.
