@@ -59,3 +59,36 @@ static inline ssize_t hutch_write_bufvec(int fd, off_t off, struct fuse_bufvec *
     out.buf[0].pos = off;
     return fuse_buf_copy(&out, in, (enum fuse_buf_copy_flags)0);
 }
+
+// The chown supervisor (ChownSupervisor.swift): resolving a path inside a
+// container's root, and the FUSE node id of an open file.
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <string.h>
+
+static const unsigned long long HUTCH_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
+static const unsigned long long HUTCH_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+
+static inline int hutch_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+// FUSE encodes a file handle as the node id (two u32, high first) and the
+// generation; AT_HANDLE_FID (Linux 6.5) asks for it without export support.
+static inline int hutch_fuse_node_id(int fd, uint64_t *nodeid, uint32_t *generation) {
+    struct { unsigned int bytes; int type; uint32_t words[8]; } h;
+    memset(&h, 0, sizeof h);
+    h.bytes = sizeof h.words;
+    int mount_id = 0;
+    long rc = syscall(SYS_name_to_handle_at, fd, "", &h, &mount_id, 0x1000 /* AT_EMPTY_PATH */ | 0x200 /* AT_HANDLE_FID */);
+    if (rc != 0) rc = syscall(SYS_name_to_handle_at, fd, "", &h, &mount_id, 0x1000);
+    if (rc != 0) return -1;
+    if (h.bytes < 12) { errno = EOPNOTSUPP; return -1; }
+    *nodeid = ((uint64_t)h.words[0] << 32) | h.words[1];
+    *generation = h.words[2];
+    return 0;
+}

@@ -125,7 +125,18 @@ int csandbox_command_main(void *arg) {
     }
     if (spec->seccomp_filter && spec->seccomp_len > 0) {
         struct sock_fprog prog = { (unsigned short)spec->seccomp_len, (struct sock_filter *)spec->seccomp_filter };
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) fail(error_fd, CSANDBOX_STAGE_SECCOMP, "");
+        int with_listener = spec->seccomp_listener_socket >= 0;
+        long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, with_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+        if (rc < 0) fail(error_fd, CSANDBOX_STAGE_SECCOMP, "");
+        if (with_listener) {
+            /* hutch passes the listener to the supervisor; this process must
+             * not keep it (a notifying call of its own would wait on itself). */
+            int listener = (int)rc;
+            if (csandbox_send_fd(spec->seccomp_listener_socket, listener) != 0)
+                fail(error_fd, CSANDBOX_STAGE_SECCOMP, "listener");
+            close(listener);
+            close(spec->seccomp_listener_socket);
+        }
     }
     execve(file, spec->argv, spec->envp);
     fail(error_fd, CSANDBOX_STAGE_EXEC, spec->argv[0]);

@@ -11,7 +11,8 @@ final class CSpec {
     private var strings: [UnsafeMutablePointer<CChar>] = []
     private var buffers: [UnsafeMutableRawPointer] = []
 
-    init(_ s: SandboxSpec, operations: [MountOperation], ttyFD: Int32, stdinFD: Int32, waitForRelease: Bool = false) {
+    init(_ s: SandboxSpec, operations: [MountOperation], ttyFD: Int32, stdinFD: Int32, waitForRelease: Bool = false,
+         listenerSocket: Int32 = -1) {
         spec.new_network = s.network == .none ? 1 : 0
         spec.die_with_parent = s.dieWithParent ? 1 : 0
         spec.wait_for_release = waitForRelease ? 1 : 0
@@ -57,6 +58,7 @@ final class CSpec {
             spec.seccomp_filter = UnsafeRawPointer(bytes)
             spec.seccomp_len = Int32(filter.count / 8)
         }
+        spec.seccomp_listener_socket = spec.seccomp_filter != nil ? listenerSocket : -1
 
         spec.tty_fd = ttyFD
         spec.stdin_fd = stdinFD

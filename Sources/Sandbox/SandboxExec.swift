@@ -20,13 +20,16 @@ extension SandboxProcess {
         var stdinFD: Int32 = -1
         if spec.stdio == .inherit && !spec.interactive { stdinFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
         defer { if stdinFD >= 0 { close(stdinFD) } }
+        var listener = try ListenerChannel.open(for: spec)
+        defer { listener?.close() }
         do {
-            let cspec = CSpec(spec, operations: [], ttyFD: slave, stdinFD: stdinFD)
+            let cspec = CSpec(spec, operations: [], ttyFD: slave, stdinFD: stdinFD, listenerSocket: listener?.childEnd ?? -1)
             var child = csandbox_child()
             let rc = withExtendedLifetime(cspec) { () -> Int32 in
                 var s = cspec.spec
                 return fds.withUnsafeBufferPointer { csandbox_exec_spawn(&s, $0.baseAddress, &child) }
             }
+            listener?.closeChildEnd()
             guard rc == 0 else { throw SandboxError.setup("cannot start a process in the container: \(SystemFiles.describe(-rc))") }
             var failure = csandbox_error()
             if csandbox_release(&child, &failure) != 0 || child.pid <= 0 {
@@ -35,6 +38,14 @@ extension SandboxProcess {
                     while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
                 }
                 throw translate(failure)
+            }
+            do {
+                try listener?.deliver(to: spec.seccompListener)
+            } catch {
+                kill(child.pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+                throw error
             }
             return SandboxProcess(pid: child.pid, terminalMaster: master)
         } catch {

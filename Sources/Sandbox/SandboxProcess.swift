@@ -35,15 +35,18 @@ public final class SandboxProcess {
             stdinFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
         defer { if stdinFD >= 0 { close(stdinFD) } }
+        var listener = try ListenerChannel.open(for: spec)
+        defer { listener?.close() }
         do {
             let operations = try MountPlan.operations(for: spec, consolePath: consolePath)
             let cspec = CSpec(spec, operations: operations, ttyFD: slave, stdinFD: stdinFD,
-                              waitForRelease: afterIDMaps != nil)
+                              waitForRelease: afterIDMaps != nil, listenerSocket: listener?.childEnd ?? -1)
             var child = csandbox_child()
             let rc = withExtendedLifetime(cspec) { () -> Int32 in
                 var s = cspec.spec
                 return csandbox_spawn(&s, &child)
             }
+            listener?.closeChildEnd()
             guard rc == 0 else {
                 throw SandboxError.setup("cannot create the container's namespaces: \(SystemFiles.describe(-rc))\(namespaceHint(-rc))")
             }
@@ -63,6 +66,7 @@ public final class SandboxProcess {
                 reap(child.pid)
                 throw translate(failure)
             }
+            do { try listener?.deliver(to: spec.seccompListener) } catch { reap(child.pid); throw error }
             return SandboxProcess(pid: child.pid, terminalMaster: master)
         } catch {
             if master >= 0 { close(master) }

@@ -48,6 +48,12 @@ public struct SandboxSpec {
     /// The container is killed when the process that spawned it dies
     /// (false for a container that outlives its starter).
     public var dieWithParent = true
+    /// Called once the command exec'd, with the listener of its seccomp
+    /// filter (a descriptor the hook owns and must close), when the filter
+    /// has SCMP_ACT_NOTIFY rules for a supervisor to answer (chown in a
+    /// single-id namespace: see `SeccompListenerForwarder`). nil: the filter
+    /// is installed without a listener (a notifying call then fails ENOSYS).
+    public var seccompListener: ((Int32) -> Void)?
 
     public init(rootfs: String, argv: [String], environment: [String], workdir: String = "/",
                 user: ContainerUser = .root, hostname: String, network: Network = .host,

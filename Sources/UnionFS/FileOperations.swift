@@ -45,8 +45,10 @@ extension UnionFileSystem {
 
             if toSet & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 {
                 let shownNow = shown(raw, ino: node.ino, override: override, merged: false)
-                let uid = toSet & FUSE_SET_ATTR_UID != 0 ? attr.st_uid : shownNow.st_uid
-                let gid = toSet & FUSE_SET_ATTR_GID != 0 ? attr.st_gid : shownNow.st_gid
+                // An id left as it is keeps its recorded value, not the one shown for it.
+                let kept = current.map { (options.uidMapping.toContainer($0.uid), options.gidMapping.toContainer($0.gid)) }
+                let uid = toSet & FUSE_SET_ATTR_UID != 0 ? attr.st_uid : kept?.0 ?? shownNow.st_uid
+                let gid = toSet & FUSE_SET_ATTR_GID != 0 ? attr.st_gid : kept?.1 ?? shownNow.st_gid
                 let hostUID = options.uidMapping.toHost(uid), hostGID = options.gidMapping.toHost(gid)
                 var done = false
                 if current == nil, let hu = hostUID, let hg = hostGID {

@@ -6,7 +6,7 @@ import Glibc
 public enum UnionFSMain {
     static let usage = """
         usage: hutch-unionfs -o lowerdir=A[:B...],upperdir=U,workdir=W[,squash_to_root,squash_to_uid=N,
-                             uidmapping=C:H:L,gidmapping=C:H:L,watch_pid=PID] [-f] [-d] MOUNTPOINT
+                             uidmapping=C:H:L,gidmapping=C:H:L,watch_pid=PID,control=SOCKET] [-f] [-d] MOUNTPOINT
         """
 
     struct Invocation {
@@ -59,6 +59,8 @@ public enum UnionFSMain {
         raiseFileLimit()
         signal(SIGPIPE, SIG_IGN)
         served = try UnionFileSystem(options: inv.options)
+        let supervisor = try inv.options.controlSocket.map { try ChownSupervisor(socketPath: $0) }
+        defer { supervisor?.removeSocket() }
         guard let real = realpath(inv.mountpoint!, nil) else {
             throw UnionFSError.mount("\(inv.mountpoint!): \(String(cString: strerror(errno)))")
         }
@@ -100,6 +102,7 @@ public enum UnionFSMain {
         // since inside a user namespace this daemon alone would keep a dead
         // container's namespace alive.
         if let pid = inv.options.watchPID, pid > 0 { watch(pid: pid) }
+        supervisor?.start(fs: served, session: se, mountpoint: mountpoint)
 
         var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 16)
         let rc = fuse_session_loop_mt_32(se, &config)

@@ -131,8 +131,7 @@ final class UnionFileSystem {
         var st = raw
         st.st_ino = __ino_t(ino)
         if let o = override {
-            st.st_uid = o.uid
-            st.st_gid = o.gid
+            (st.st_uid, st.st_gid) = kernelVisibleOwner(o)
             st.st_mode = (st.st_mode & S_IFMT) | o.mode
         }
         st.st_uid = options.uidMapping.toContainer(st.st_uid)

@@ -20,6 +20,11 @@ public struct UnionOptions: Equatable, Sendable {
     public var watchPID: Int32?
     /// Let other users (other uids of a user namespace) use the mount.
     public var allowOther = false
+    /// A unix socket (created mode 0600) that takes seccomp listener
+    /// descriptors: chown calls a single-id container's filter notifies are
+    /// answered here (ChownSupervisor.swift). hutch sends them with
+    /// `SeccompListenerForwarder.send(fd:to:)`.
+    public var controlSocket: String?
     /// Options hutch-unionfs does not interpret, passed on to FUSE.
     public var fuseOptions: [String] = []
 
@@ -55,6 +60,7 @@ public struct UnionOptions: Equatable, Sendable {
             case "gidmapping": gidMapping = try IDMapping(parsing: need())
             case "watch_pid": watchPID = Int32(bitPattern: try number(need(), key))
             case "allow_other": allowOther = true
+            case "control": controlSocket = try need()
             // fuse-overlayfs options with no meaning here (we always behave this way).
             case "fast_ino", "noxattrs", "plugins", "threaded", "fsync", "xattr_permissions",
                  "static_nlink", "noacl", "timeout", "volatile", "redirect_dir", "index",
@@ -83,6 +89,7 @@ public struct UnionOptions: Equatable, Sendable {
         if !gidMapping.isIdentity { parts.append("gidmapping=" + gidMapping.description) }
         if let watchPID { parts.append("watch_pid=\(watchPID)") }
         if allowOther { parts.append("allow_other") }
+        if let controlSocket { parts.append("control=" + controlSocket) }
         parts += fuseOptions
         return parts.joined(separator: ",")
     }

@@ -110,6 +110,10 @@ struct csandbox_spec {
 
     const void *seccomp_filter;    /* struct sock_filter[], NULL for none */
     int seccomp_len;               /* number of sock_filter entries */
+    /* >= 0: install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and
+     * send the listener over this unix socket (SCM_RIGHTS) before exec, for
+     * a supervisor to answer the filter's SCMP_ACT_NOTIFY calls. -1: none. */
+    int seccomp_listener_socket;
 
     /* stdio for the command: -1 keeps what the parent had. With a terminal
      * (tty_fd >= 0) it becomes stdin/stdout/stderr and the controlling tty. */
@@ -141,5 +145,14 @@ pid_t csandbox_spawn_helper(char *const *argv);
 int csandbox_pidfd_open(pid_t pid);
 
 int csandbox_open_pty(int *master, int *slave, char *path, size_t size);
+
+/* One descriptor over a unix socket as SCM_RIGHTS, with one byte of data.
+ * Async-signal-safe. Returns 0 or -1 with errno. */
+int csandbox_send_fd(int sock, int fd);
+
+/* Receives a descriptor sent by csandbox_send_fd (CLOEXEC); flags for
+ * recvmsg (MSG_DONTWAIT). Returns it, or -1 with errno (EAGAIN: nothing
+ * waiting; EBADMSG: a message without a descriptor). */
+int csandbox_recv_fd(int sock, int flags);
 
 #endif
