@@ -2,6 +2,7 @@ import Foundation
 import Registry
 import Sandbox
 import Store
+import Containers
 import UnionFS
 #if canImport(Glibc)
 import Glibc
@@ -35,14 +36,28 @@ public struct SandboxRunner: RunStepExecuting {
         var unionOptions = UnionOptions()
         // The daemon ends with the build, so a kill -9 leaves no mount behind.
         unionOptions.watchPID = getpid()
-        let mount: UnionMount
+        var mount: UnionMount?
         do {
             mount = try UnionMount.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
                                          at: mountpoint, backend: .fuse, options: unionOptions, unionfsPath: unionfs)
         } catch {
             throw BuildError("cannot mount the stage's layers: \(error)")
         }
-        defer { try? mount.unmount() }
+        defer { try? mount?.unmount() }
+        // The host mount serves the preparation; the command gets a mount made
+        // in its own namespaces (see ImageRootfs), so RUN after USER app works.
+        let handOver: (pid_t) throws -> Void = { pid in
+            guard let prepared = mount else { return }
+            mount = nil
+            do {
+                mount = try ImageRootfs.handOver(prepared, to: pid) {
+                    try ImageRootfs.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
+                                          at: mountpoint, joining: pid, unionfsPath: unionfs)
+                }
+            } catch {
+                throw BuildError("cannot mount the stage's layers: \(error)")
+            }
+        }
         var runOptions = RunOptions()
         runOptions.workdir = step.workdir
         runOptions.user = step.user.flatMap { $0.isEmpty ? nil : $0 }
@@ -59,8 +74,8 @@ public struct SandboxRunner: RunStepExecuting {
             let null = open("/dev/null", O_WRONLY)
             dup2(null, 1); dup2(null, 2); close(null)
             defer { dup2(saved.0, 1); dup2(saved.1, 2); close(saved.0); close(saved.1) }
-            return try spec.run()
+            return try Sandbox.run(spec, afterIDMaps: handOver)
         }
-        return try spec.run()
+        return try Sandbox.run(spec, afterIDMaps: handOver)
     }
 }

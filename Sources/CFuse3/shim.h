@@ -32,6 +32,12 @@ static inline int hutch_renameat2(int olddir, const char *oldpath, int newdir,
 }
 
 static inline int hutch_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+/* Joining a container's namespaces (CLONE_NEWUSER 0x10000000, CLONE_NEWNS 0x20000). */
+static inline int hutch_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
+static inline int hutch_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+static inline int hutch_unshare_mount_ns(void) { return (int)syscall(SYS_unshare, 0x00020000); }
+static const int HUTCH_CLONE_NEWUSER = 0x10000000;
+static const int HUTCH_CLONE_NEWNS = 0x00020000;
 
 static inline long hutch_copy_file_range(int in, off_t *inoff, int out, off_t *outoff, size_t len) {
     return syscall(SYS_copy_file_range, in, inoff, out, outoff, len, 0);

@@ -152,6 +152,10 @@ void csandbox_init(const struct csandbox_spec *spec, int error_fd) {
     struct csandbox_command_args args = { spec, error_fd };
     pid_t command = clone(csandbox_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
     if (command < 0) fail(error_fd, CSANDBOX_STAGE_FORK, "");
+    /* The command's setresuid to another id (USER app) made the memory it
+     * borrowed, ours, undumpable; our mm still belongs to the host's user
+     * namespace, so hutch could no longer open /proc/<init>/ns/ for exec. */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 
     /* Only the command reports from now on; the init keeps no descriptor, so
      * the terminal and pipes close when the command's side does. */

@@ -56,6 +56,10 @@ public struct ForegroundRun {
             spec.interactive = config.interactive
             if let warning = try spec.compileSeccompFilter() { warnings(warning) }
             code = try Sandbox.run(spec, afterIDMaps: { pid in
+                if let prepared = mount, case .image(let layers) = config.root {
+                    mount = nil
+                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid)
+                }
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {
                     helpers.append(try PrivateNetwork.attach(pid: pid, ports: ports, folder: folder))

@@ -9,17 +9,29 @@ import Glibc
 /// build step's) own. The one place hutch makes such a mount, so `run`,
 /// the monitor and the builder all get the same one.
 ///
-/// hutch-unionfs is mounted by the user on the host (FUSE, through
-/// fusermount3), which works the same with or without a subuid range: the
-/// layers are the user's files, the owners the image gives them are in
-/// `user.containers.override_stat`, which the daemon shows back.
+/// A root is mounted twice, one after the other, never both in use:
+/// - on the host, by the user (FUSE through fusermount3), while hutch
+///   prepares the container: it reads /etc/passwd, resolves mount points,
+///   creates the working folder;
+/// - then, once the container's namespaces exist and before its init goes
+///   on (`joining:` its pid), by a daemon that joins its user and mount
+///   namespaces and mounts over the same path there. Only a mount made in
+///   the container's user namespace may serve all of that namespace's ids
+///   (a host mount serves the user alone, and allow_other needs root's
+///   user_allow_other), so `USER app` works with a subuid range; and the
+///   requests arrive with the container's ids, which the daemon records as
+///   they are. The host mount is then let go.
+/// Either way the layers stay the user's files: the owners the image gives
+/// are in `user.containers.override_stat`, which the daemon shows back.
 public enum ImageRootfs {
     /// Mounts `lowers` (top-most first, as overlay's lowerdir lists them)
     /// under `upper` at `mountpoint`, creating upper, work and mountpoint
     /// when missing. The daemon exits, unmounting, when `watchPID` ends, so
-    /// a kill -9 of that process leaves no mount behind.
+    /// a kill -9 of that process leaves no mount behind. With `joining`, the
+    /// mount is made in that process's user and mount namespaces.
     public static func mount(lowers: [String], upper: String, work: String, at mountpoint: String,
-                             watchPID: Int32 = getpid(), unionfsPath: String? = nil) throws -> UnionMount {
+                             watchPID: Int32 = getpid(), joining pid: Int32? = nil,
+                             unionfsPath: String? = nil) throws -> UnionMount {
         for dir in [upper, work, mountpoint] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
@@ -32,6 +44,10 @@ public enum ImageRootfs {
         }
         var options = UnionOptions()
         options.watchPID = watchPID
+        if let pid {
+            options.joinPID = pid
+            options.xattrOwners = true
+        }
         do {
             return try UnionMount.mount(lowers: lowers, upper: upper, work: work, at: mountpoint, backend: .fuse,
                                         options: options, unionfsPath: unionfsPath)
@@ -43,10 +59,30 @@ public enum ImageRootfs {
     /// Mounts a container's root: `layers` lowest first (as
     /// `ContainerConfig.RootSource.image` keeps them) under the container's
     /// `upper/` at `merged/`, both in its folder.
-    public static func mount(layers: [String], folder: String, watchPID: Int32 = getpid(),
+    public static func mount(layers: [String], folder: String, watchPID: Int32 = getpid(), joining pid: Int32? = nil,
                              unionfsPath: String? = nil) throws -> UnionMount {
         try mount(lowers: layers.reversed(), upper: upperPath(folder), work: folder + "/work",
-                  at: mergedPath(folder), watchPID: watchPID, unionfsPath: unionfsPath)
+                  at: mergedPath(folder), watchPID: watchPID, joining: pid, unionfsPath: unionfsPath)
+    }
+
+    /// The hand-over: mounts the same layers in the namespaces of `pid`
+    /// (the container's init, waiting for `afterIDMaps` to return), then lets
+    /// the host mount `prepared` go. Returns the container's mount.
+    public static func handOver(_ prepared: UnionMount, layers: [String], folder: String,
+                                to pid: Int32) throws -> UnionMount {
+        return try handOver(prepared, to: pid) { try mount(layers: layers, folder: folder, joining: pid) }
+    }
+
+    /// The hand-over for any mount: `mountInside` makes the container's.
+    public static func handOver(_ prepared: UnionMount, to pid: Int32,
+                                mountInside: () throws -> UnionMount) throws -> UnionMount {
+        let inside: UnionMount
+        do { inside = try mountInside() } catch {
+            try? prepared.unmount()
+            throw error
+        }
+        try? prepared.unmount()
+        return inside
     }
 
     public static func upperPath(_ folder: String) -> String { folder + "/upper" }

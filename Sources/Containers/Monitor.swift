@@ -58,6 +58,10 @@ public final class Monitor {
             // The union filesystem follows the monitor: a kill -9 of it leaves no mount.
             if case .image(let layers) = config.root { mount = try ImageRootfs.mount(layers: layers, folder: folder) }
             let request = LaunchRequest(config: config, folder: folder, stdin: devNull, stdout: out[1], stderr: err[1]) { pid in
+                if let prepared = mount, case .image(let layers) = config.root {
+                    mount = nil
+                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid)
+                }
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {
                     helpers.append(try PrivateNetwork.attach(pid: pid, ports: ports, folder: folder))

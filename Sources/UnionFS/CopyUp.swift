@@ -162,7 +162,8 @@ extension UnionFileSystem {
         var hasOverride = false
         if !isLink { hasOverride = copyXattrs(from: srcAbs, toWorkName: tmp) }
         if st.st_uid != ownUID || st.st_gid != ownGID {
-            if fchownat(workFD, tmp, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 && !hasOverride && !isLink {
+            if (options.xattrOwners || fchownat(workFD, tmp, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0)
+                && !hasOverride && !isLink {
                 // The id is not ours to give: keep it visible through the override.
                 let ov = OwnershipOverride(uid: st.st_uid, gid: st.st_gid, mode: st.st_mode)
                 let abs = workAbsolute(tmp)

@@ -51,7 +51,8 @@ extension UnionFileSystem {
                 let gid = toSet & FUSE_SET_ATTR_GID != 0 ? attr.st_gid : kept?.1 ?? shownNow.st_gid
                 let hostUID = options.uidMapping.toHost(uid), hostGID = options.gidMapping.toHost(gid)
                 var done = false
-                if current == nil, let hu = hostUID, let hg = hostGID {
+                if current == nil, let hu = hostUID, let hg = hostGID,
+                   !options.xattrOwners || (hu == ownUID && hg == ownGID) {
                     done = fchownat(upperFD, path, hu, hg, AT_SYMLINK_NOFOLLOW) == 0
                 }
                 if !done {

@@ -55,7 +55,13 @@ public enum UnionFSMain {
 
     nonisolated(unsafe) static var mountpoint = ""
 
+    /// Whether this daemon mounted inside a container's namespaces.
+    nonisolated(unsafe) static var joined = false
+
     static func serve(_ inv: Invocation) throws -> Int32 {
+        // First, while the process has one thread (setns refuses a user
+        // namespace to a threaded process), and before anything reads ids.
+        if let pid = inv.options.joinPID { try join(pid) }
         raiseFileLimit()
         signal(SIGPIPE, SIG_IGN)
         served = try UnionFileSystem(options: inv.options)
@@ -70,7 +76,7 @@ public enum UnionFSMain {
         var opts = ["default_permissions", "fsname=hutch-unionfs", "subtype=hutch-unionfs"]
         // Root of a user namespace mounts directly and may let the namespace's
         // other ids in; through fusermount3 that needs user_allow_other.
-        if inv.options.allowOther || geteuid() == 0 { opts.append("allow_other") }
+        if inv.options.allowOther || geteuid() == 0 || joined { opts.append("allow_other") }
         opts += inv.options.fuseOptions
         var argv = ["hutch-unionfs", "-o", opts.joined(separator: ",")]
         if inv.debug { argv.append("-d") }
@@ -86,9 +92,20 @@ public enum UnionFSMain {
         guard fuse_session_mount(se, mountpoint) == 0 else {
             throw UnionFSError.mount("cannot mount on \(mountpoint) (is /dev/fuse usable, fusermount3 installed?)")
         }
+        if joined {
+            // The mount is the container's; the daemon keeps a copy of the
+            // namespace of its own, so the container's pivot_root (which moves
+            // the root of every process of its namespace) leaves ours alone.
+            if hutch_unshare_mount_ns() != 0 || Glibc.mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) != 0 {
+                let e = errno
+                fuse_session_unmount(se)
+                throw UnionFSError.mount("cannot leave the container's mount namespace: \(String(cString: strerror(e)))")
+            }
+        }
         // The mount is live: only now may the caller go on (fuse_daemonize's
         // parent exits once the child is set up).
         if !inv.foreground { fuse_daemonize(0) }
+        if let fd = inv.options.readyFD { close(fd) }
 
         // Signals are taken by one thread that unmounts; the kernel then ends
         // the session loop.
@@ -118,9 +135,36 @@ public enum UnionFSMain {
         }
     }
 
+    /// Enters the user and mount namespaces of `pid` (a container's init
+    /// waiting to be released): mounting there needs no fusermount3 and no
+    /// user_allow_other, and the kernel hands us the container's ids.
+    static func join(_ pid: Int32) throws {
+        let userFD = open("/proc/\(pid)/ns/user", O_RDONLY | O_CLOEXEC)
+        let mountFD = open("/proc/\(pid)/ns/mnt", O_RDONLY | O_CLOEXEC)
+        defer { if userFD >= 0 { close(userFD) }; if mountFD >= 0 { close(mountFD) } }
+        guard userFD >= 0, mountFD >= 0 else {
+            throw UnionFSError.mount("cannot open the namespaces of process \(pid): \(String(cString: strerror(errno)))")
+        }
+        guard hutch_setns(userFD, HUTCH_CLONE_NEWUSER) == 0, hutch_setns(mountFD, HUTCH_CLONE_NEWNS) == 0 else {
+            throw UnionFSError.mount("cannot join the namespaces of process \(pid): \(String(cString: strerror(errno)))")
+        }
+        // The container's mounts are still slaves of the host's: the host
+        // mount hutch lets go of next must not take ours with it. (The
+        // container's init makes them private first thing anyway.)
+        guard Glibc.mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else {
+            throw UnionFSError.mount("cannot make the container's mounts private: \(String(cString: strerror(errno)))")
+        }
+        joined = true
+    }
+
     /// Unmounts lazily: directly when we mounted as root of a user
-    /// namespace, else through fusermount3.
+    /// namespace, else through fusermount3. A daemon that joined a container
+    /// exits then: the container's own copy of the mount ends with it.
     static func unmount() {
+        if joined {
+            umount2(mountpoint, Int32(MNT_DETACH))
+            _exit(0)
+        }
         if umount2(mountpoint, Int32(MNT_DETACH)) == 0 { return }
         var pid = pid_t()
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("fusermount3"), strdup("-u"), strdup("-z"), strdup(mountpoint), nil]

@@ -250,7 +250,7 @@ final class UnionFileSystem {
     /// not let us write goes to the override xattr.
     func applyOwner(_ path: String, uid: UInt32, gid: UInt32, mode: mode_t) {
         guard uid != ownUID || gid != ownGID else { return }
-        if let hu = options.uidMapping.toHost(uid), let hg = options.gidMapping.toHost(gid),
+        if !options.xattrOwners, let hu = options.uidMapping.toHost(uid), let hg = options.gidMapping.toHost(gid),
            fchownat(upperFD, path, hu, hg, AT_SYMLINK_NOFOLLOW) == 0 {
             return
         }

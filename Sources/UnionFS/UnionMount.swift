@@ -40,6 +40,8 @@ public struct UnionMount: Sendable {
                     + " (the kernel overlay needs root of a user namespace with its own mount namespace)")
             }
             return UnionMount(mountpoint: mountpoint, backend: backend, daemonPID: 0)
+        case .fuse where opts.joinPID != nil:
+            return try mountJoined(opts, at: mountpoint, exe: unionfsPath ?? defaultUnionFSPath())
         case .fuse:
             let exe = unionfsPath ?? defaultUnionFSPath()
             // -f keeps the daemon our child, so its pid is known; readiness is
@@ -59,6 +61,42 @@ public struct UnionMount: Sendable {
             waitpid(pid, &status, 0)
             throw UnionFSError.mount("hutch-unionfs did not mount \(mountpoint) within 30 s")
         }
+    }
+
+    /// Starts hutch-unionfs in the namespaces of `opts.joinPID` and returns
+    /// once it has mounted there and settled: it closes the ready pipe
+    /// (descriptor 3 in the daemon), or dies, which closes it too.
+    private static func mountJoined(_ opts: UnionOptions, at mountpoint: String, exe: String) throws -> UnionMount {
+        var fds: [Int32] = [-1, -1]
+        guard hutch_pipe_cloexec(&fds) == 0 else { throw UnionFSError.mount("pipe: \(String(cString: strerror(errno)))") }
+        var o = opts
+        o.readyFD = 3
+        let pid: pid_t
+        do {
+            pid = try spawn([exe, "-f", "-o", o.optionString, mountpoint], dup: fds[1], to: 3)
+        } catch {
+            close(fds[0]); close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        defer { close(fds[0]) }
+        var p = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+        var ready: Int32
+        repeat { ready = poll(&p, 1, 30_000) } while ready < 0 && errno == EINTR
+        var status: Int32 = 0
+        if ready == 0 {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            throw UnionFSError.mount("hutch-unionfs did not mount \(mountpoint) within 30 s")
+        }
+        // The pipe also closes when the daemon dies: the mount must be there.
+        guard isFuseMount(mountpoint, mountinfo: "/proc/\(opts.joinPID!)/mountinfo") else {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            let how = status & 0x7f != 0 ? "was killed by signal \(status & 0x7f)" : "exited with status \(status >> 8)"
+            throw UnionFSError.mount("hutch-unionfs \(how) before mounting \(mountpoint) in the container's namespace")
+        }
+        return UnionMount(mountpoint: mountpoint, backend: .fuse, daemonPID: pid)
     }
 
     /// Unmounts and, for the fuse back end, waits for the daemon to exit.
@@ -101,8 +139,8 @@ public struct UnionMount: Sendable {
 
 /// Whether `path` is the root of a FUSE mount (its st_dev differs from its
 /// parent's and /proc/self/mountinfo names it fuse).
-func isFuseMount(_ path: String) -> Bool {
-    guard let f = fopen("/proc/self/mountinfo", "r") else { return false }
+func isFuseMount(_ path: String, mountinfo: String = "/proc/self/mountinfo") -> Bool {
+    guard let f = fopen(mountinfo, "r") else { return false }
     defer { fclose(f) }
     var line: UnsafeMutablePointer<CChar>? = nil
     var cap = 0
@@ -141,11 +179,16 @@ private func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-private func spawn(_ argv: [String]) throws -> pid_t {
+private func spawn(_ argv: [String], dup fd: Int32 = -1, to target: Int32 = -1) throws -> pid_t {
     var pid = pid_t()
     let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { cargs.forEach { free($0) } }
-    let rc = posix_spawnp(&pid, argv[0], nil, nil, cargs, hutch_environ())
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    // dup2 clears close-on-exec on the copy: only that one descriptor passes.
+    if fd >= 0 { posix_spawn_file_actions_adddup2(&actions, fd, target) }
+    let rc = posix_spawnp(&pid, argv[0], &actions, nil, cargs, hutch_environ())
     if rc != 0 { throw UnionFSError.mount("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
     return pid
 }

@@ -25,6 +25,18 @@ public struct UnionOptions: Equatable, Sendable {
     /// answered here (ChownSupervisor.swift). hutch sends them with
     /// `SeccompListenerForwarder.send(fd:to:)`.
     public var controlSocket: String?
+    /// Mount inside this process's user and mount namespaces (hutch passes a
+    /// container's init, before it runs): the mount is then the container's
+    /// own, open to every id of its user namespace without user_allow_other,
+    /// and requests arrive with the container's ids.
+    public var joinPID: Int32?
+    /// Never give a file to another id on disk, even one the namespace maps:
+    /// every owner but the daemon's own goes to the override xattr, so the
+    /// layers stay the user's files (removable without entering a namespace).
+    public var xattrOwners = false
+    /// A descriptor to close once the mount is live and the daemon settled:
+    /// hutch waits on the other end of the pipe.
+    public var readyFD: Int32?
     /// Options hutch-unionfs does not interpret, passed on to FUSE.
     public var fuseOptions: [String] = []
 
@@ -61,6 +73,9 @@ public struct UnionOptions: Equatable, Sendable {
             case "watch_pid": watchPID = Int32(bitPattern: try number(need(), key))
             case "allow_other": allowOther = true
             case "control": controlSocket = try need()
+            case "join_ns": joinPID = Int32(bitPattern: try number(need(), key))
+            case "xattr_owners": xattrOwners = true
+            case "ready_fd": readyFD = Int32(bitPattern: try number(need(), key))
             // fuse-overlayfs options with no meaning here (we always behave this way).
             case "fast_ino", "noxattrs", "plugins", "threaded", "fsync", "xattr_permissions",
                  "static_nlink", "noacl", "timeout", "volatile", "redirect_dir", "index",
@@ -90,6 +105,9 @@ public struct UnionOptions: Equatable, Sendable {
         if let watchPID { parts.append("watch_pid=\(watchPID)") }
         if allowOther { parts.append("allow_other") }
         if let controlSocket { parts.append("control=" + controlSocket) }
+        if let joinPID { parts.append("join_ns=\(joinPID)") }
+        if xattrOwners { parts.append("xattr_owners") }
+        if let readyFD { parts.append("ready_fd=\(readyFD)") }
         parts += fuseOptions
         return parts.joined(separator: ",")
     }

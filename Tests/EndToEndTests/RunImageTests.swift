@@ -68,13 +68,9 @@ final class RunImageTests: XCTestCase {
             let configured = Harness.hutch(["run", "--rm", "configured"], as: user, env: env(root))
             XCTAssertStatus(configured, 0)
             XCTAssertEqual(configured.stdout, "hello from /var/www as 0\n")
-            // -u with a name from the image's /etc/passwd. With a subuid range a
-            // non-root user cannot use the FUSE mount made on the host yet (it
-            // needs allow_other): see "Limits" in docs/run.md.
-            if !user.hasSubuid {
-                let named = Harness.hutch(["run", "--rm", "-u", "www-data", "configured"], as: user, env: env(root))
-                XCTAssertEqual(named.stdout, "hello from /var/www as 33\n", named.output)
-            }
+            // -u with a name from the image's /etc/passwd.
+            let named = Harness.hutch(["run", "--rm", "-u", "www-data", "configured"], as: user, env: env(root))
+            XCTAssertEqual(named.stdout, "hello from /var/www as 33\n", named.output)
             // COMMAND replaces Cmd (the entrypoint stays); -e, -w, -u override.
             let overridden = Harness.hutch(["run", "--rm", "-e", "GREETING=bye", "-w", "/tmp", "-u", "0", "configured",
                                             "echo $GREETING in $(pwd) as $(id -u) with $PATH"], as: user, env: env(root))
