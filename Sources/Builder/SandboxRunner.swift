@@ -46,13 +46,15 @@ public struct SandboxRunner: RunStepExecuting {
         defer { try? mount?.unmount() }
         // The host mount serves the preparation; the command gets a mount made
         // in its own namespaces (see ImageRootfs), so RUN after USER app works.
+        var controlSocket: String?
         let handOver: (pid_t) throws -> Void = { pid in
             guard let prepared = mount else { return }
             mount = nil
             do {
                 mount = try ImageRootfs.handOver(prepared, to: pid) {
                     try ImageRootfs.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
-                                          at: mountpoint, joining: pid, unionfsPath: unionfs)
+                                          at: mountpoint, joining: pid, controlSocket: controlSocket,
+                                          unionfsPath: unionfs)
                 }
             } catch {
                 throw BuildError("cannot mount the stage's layers: \(error)")
@@ -68,6 +70,14 @@ public struct SandboxRunner: RunStepExecuting {
         var spec = try SandboxSpec.forRootfs(mountpoint, command: step.argv, options: runOptions,
                                              image: ImageDefaults(environment: step.environment))
         spec.hostname = "buildkitsandbox"
+        // Docker's default profile, as Docker's RUN has; without a subuid
+        // range chown goes to the step's hutch-unionfs (ChownSupervision).
+        if ChownSupervision.needed(spec.idMappings) {
+            let socket = try ChownSupervision.socketPath(for: "build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            controlSocket = socket
+            spec.seccompListener = ChownSupervision.forwarder(to: socket)
+        }
+        try spec.compileSeccompFilter(notifyingChown: controlSocket != nil)
         if step.quiet {
             // -q: the command writes to /dev/null (hutch's own streams, restored after).
             let saved = (dup(1), dup(2))

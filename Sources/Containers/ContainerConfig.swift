@@ -10,6 +10,8 @@ public struct ContainerConfig: Codable, Equatable {
         /// An image: its layers' folders, lowest first, under a
         /// per-container upper layer.
         case image(layers: [String])
+
+        public var isImage: Bool { if case .image = self { return true } else { return false } }
     }
 
     public var id: String

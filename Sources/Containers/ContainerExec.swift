@@ -39,11 +39,14 @@ public enum ContainerExec {
         if let u = request.user { config.user = u }
         config.tty = request.tty
         var spec: SandboxSpec
-        do { spec = try SandboxLauncher.spec(for: config, folder: repository.folder(container.id)) } catch let e as StartError {
+        do {
+            spec = try SandboxLauncher.spec(for: config, folder: repository.folder(container.id), unmounted: true)
+        } catch let e as StartError {
             throw ExecError(message: e.message, exitCode: e.exitCode)
         }
         spec.interactive = request.interactive
-        if let warning = try spec.compileSeccompFilter() { warnings(warning) }
+        let chownSocket = try SandboxLauncher.superviseChown(&spec, config: config)
+        if let warning = try spec.compileSeccompFilter(notifyingChown: chownSocket != nil) { warnings(warning) }
         do {
             if request.detach {
                 let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)

@@ -54,11 +54,13 @@ public struct ForegroundRun {
             }
             var spec = try SandboxLauncher.spec(for: config, folder: folder)
             spec.interactive = config.interactive
-            if let warning = try spec.compileSeccompFilter() { warnings(warning) }
+            let chownSocket = try SandboxLauncher.superviseChown(&spec, config: config)
+            if let warning = try spec.compileSeccompFilter(notifyingChown: chownSocket != nil) { warnings(warning) }
             code = try Sandbox.run(spec, afterIDMaps: { pid in
                 if let prepared = mount, case .image(let layers) = config.root {
                     mount = nil
-                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid)
+                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid,
+                                                     controlSocket: chownSocket)
                 }
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {

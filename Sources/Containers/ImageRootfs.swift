@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import UnionFS
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +31,7 @@ public enum ImageRootfs {
     /// a kill -9 of that process leaves no mount behind. With `joining`, the
     /// mount is made in that process's user and mount namespaces.
     public static func mount(lowers: [String], upper: String, work: String, at mountpoint: String,
-                             watchPID: Int32 = getpid(), joining pid: Int32? = nil,
+                             watchPID: Int32 = getpid(), joining pid: Int32? = nil, controlSocket: String? = nil,
                              unionfsPath: String? = nil) throws -> UnionMount {
         for dir in [upper, work, mountpoint] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -47,6 +48,7 @@ public enum ImageRootfs {
         if let pid {
             options.joinPID = pid
             options.xattrOwners = true
+            options.controlSocket = controlSocket
         }
         do {
             return try UnionMount.mount(lowers: lowers, upper: upper, work: work, at: mountpoint, backend: .fuse,
@@ -60,17 +62,20 @@ public enum ImageRootfs {
     /// `ContainerConfig.RootSource.image` keeps them) under the container's
     /// `upper/` at `merged/`, both in its folder.
     public static func mount(layers: [String], folder: String, watchPID: Int32 = getpid(), joining pid: Int32? = nil,
-                             unionfsPath: String? = nil) throws -> UnionMount {
+                             controlSocket: String? = nil, unionfsPath: String? = nil) throws -> UnionMount {
         try mount(lowers: layers.reversed(), upper: upperPath(folder), work: folder + "/work",
-                  at: mergedPath(folder), watchPID: watchPID, joining: pid, unionfsPath: unionfsPath)
+                  at: mergedPath(folder), watchPID: watchPID, joining: pid, controlSocket: controlSocket,
+                  unionfsPath: unionfsPath)
     }
 
     /// The hand-over: mounts the same layers in the namespaces of `pid`
     /// (the container's init, waiting for `afterIDMaps` to return), then lets
     /// the host mount `prepared` go. Returns the container's mount.
     public static func handOver(_ prepared: UnionMount, layers: [String], folder: String,
-                                to pid: Int32) throws -> UnionMount {
-        return try handOver(prepared, to: pid) { try mount(layers: layers, folder: folder, joining: pid) }
+                                to pid: Int32, controlSocket: String? = nil) throws -> UnionMount {
+        return try handOver(prepared, to: pid) {
+            try mount(layers: layers, folder: folder, joining: pid, controlSocket: controlSocket)
+        }
     }
 
     /// The hand-over for any mount: `mountInside` makes the container's.
@@ -83,6 +88,23 @@ public enum ImageRootfs {
         }
         try? prepared.unmount()
         return inside
+    }
+
+    /// Reads a small file (/etc/passwd) of a container's root without a
+    /// mount, as the union shows it: the upper layer first, then `layers`
+    /// from the top; a whiteout hides it. For `exec` into a running
+    /// container, whose mount lives in the container's own namespace.
+    /// (An opaque directory on the way is not looked for: /etc never is one.)
+    public static func readFile(_ path: String, layers: [String], folder: String) -> String? {
+        for dir in [upperPath(folder)] + layers.reversed() {
+            let file = dir + path
+            var st = stat()
+            guard lstat(file, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFCHR && st.st_rdev == 0 { return nil }
+            if st.st_mode & S_IFMT == S_IFREG && st.st_size == 0, Whiteouts.isWhiteout(path: file) { return nil }
+            return try? String(contentsOfFile: file, encoding: .utf8)
+        }
+        return nil
     }
 
     public static func upperPath(_ folder: String) -> String { folder + "/upper" }

@@ -57,10 +57,13 @@ public final class Monitor {
             try NetworkSetup.writeFiles(config: config, folder: folder)
             // The union filesystem follows the monitor: a kill -9 of it leaves no mount.
             if case .image(let layers) = config.root { mount = try ImageRootfs.mount(layers: layers, folder: folder) }
+            // The launcher gives the container this socket when it needs a chown supervisor.
+            let chownSocket = config.root.isImage ? try ChownSupervision.socketPath(for: config.id) : nil
             let request = LaunchRequest(config: config, folder: folder, stdin: devNull, stdout: out[1], stderr: err[1]) { pid in
                 if let prepared = mount, case .image(let layers) = config.root {
                     mount = nil
-                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid)
+                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid,
+                                                     controlSocket: chownSocket)
                 }
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {

@@ -26,15 +26,30 @@ public struct SandboxLauncher: ContainerLauncher {
         do {
             // The monitor's stderr is the container log's: a warning about
             // syscalls this libseccomp does not know has nowhere better to go.
-            try spec.compileSeccompFilter()
+            let chownSocket = try SandboxLauncher.superviseChown(&spec, config: request.config)
+            try spec.compileSeccompFilter(notifyingChown: chownSocket != nil)
             return Child(try SandboxProcess.spawn(spec, afterIDMaps: request.beforeCommand))
         } catch let error as SandboxError {
             throw StartError(message: error.description, exitCode: error.exitCode)
         }
     }
 
+    /// For an image container whose user namespace maps one id: the chown
+    /// supervisor's socket, with the spec's listener hook set to reach it
+    /// (the mount hand-over starts the daemon listening there). nil otherwise.
+    public static func superviseChown(_ spec: inout SandboxSpec, config: ContainerConfig) throws -> String? {
+        guard case .image = config.root, ChownSupervision.needed(spec.idMappings) else { return nil }
+        if case .unconfined = spec.seccomp { return nil }
+        let socket = try ChownSupervision.socketPath(for: config.id)
+        spec.seccompListener = ChownSupervision.forwarder(to: socket)
+        return socket
+    }
+
     /// The sandbox a container's config describes.
-    public static func spec(for config: ContainerConfig, folder: String) throws -> SandboxSpec {
+    /// `unmounted`: the image container's root is not mounted on the host
+    /// (exec: it is mounted in the container's namespace); its /etc/passwd
+    /// is then read through the layers.
+    public static func spec(for config: ContainerConfig, folder: String, unmounted: Bool = false) throws -> SandboxSpec {
         var options = RunOptions()
         options.env = config.environment
         options.workdir = config.workdir
@@ -60,7 +75,11 @@ public struct SandboxLauncher: ContainerLauncher {
         case .image: rootfs = folder + "/merged"
         }
         do {
-            return try SandboxSpec.forRootfs(rootfs, command: config.command, options: options)
+            var files: ((String) -> String?)?
+            if unmounted, case .image(let layers) = config.root {
+                files = { ImageRootfs.readFile($0, layers: layers, folder: folder) }
+            }
+            return try SandboxSpec.forRootfs(rootfs, command: config.command, options: options, files: files)
         } catch let error as SandboxError {
             throw StartError(message: error.description, exitCode: error.exitCode)
         }

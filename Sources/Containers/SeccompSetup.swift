@@ -8,7 +8,9 @@ extension SandboxSpec {
     /// resolves them. The BPF is installed by the child, last, before exec.
     /// Returns the one-line warning for syscalls this libseccomp does not know.
     @discardableResult
-    public mutating func compileSeccompFilter(library: ProfileLibrary = .standard()) throws -> String? {
+    /// `notifyingChown`: the chown family goes to a supervisor (ChownSupervision).
+    public mutating func compileSeccompFilter(library: ProfileLibrary = .standard(),
+                                              notifyingChown: Bool = false) throws -> String? {
         let reference: String?
         switch seccomp {
         case .unconfined:
@@ -20,7 +22,7 @@ extension SandboxSpec {
             reference = value
         }
         let filter = try Seccomp.seccompFilter(for: reference, target: .host(capabilities: capabilities.capabilityNames),
-                                               library: library)
+                                               notifyingChown: notifyingChown, library: library)
         seccompFilter = filter?.bpf
         return filter?.warning
     }

@@ -53,7 +53,8 @@ extension SandboxSpec {
     public static func forRootfs(_ rootfsPath: String, command: [String], options: RunOptions,
                                  image: ImageDefaults = ImageDefaults(),
                                  host: HostUser = .current(),
-                                 hostEnvironment: (String) -> String? = SystemFiles.environment) throws -> SandboxSpec {
+                                 hostEnvironment: (String) -> String? = SystemFiles.environment,
+                                 files: ((String) -> String?)? = nil) throws -> SandboxSpec {
         guard !command.isEmpty else { throw SandboxError.invalidOption("no command given: hutch run --rootfs DIR COMMAND [ARG...]") }
         // The kernel takes C strings: a NUL would cut a value short unseen.
         for value in command + options.env + options.volumes + options.tmpfs + [options.workdir, options.user, options.hostname].compactMap({ $0 })
@@ -64,6 +65,9 @@ extension SandboxSpec {
             throw SandboxError.invalidOption("rootfs \(rootfsPath): no such directory")
         }
 
+        // The root's /etc/passwd and /etc/group: read from the folder, or by
+        // the caller (an image container whose root is mounted in its own namespace).
+        let read: (String) -> String? = files ?? { SystemFiles.read(rootfs + $0) }
         // Who the command runs as.
         let keepID: Bool
         switch options.userns {
@@ -73,12 +77,12 @@ extension SandboxSpec {
         }
         var user = ContainerUser.root
         if let name = options.user ?? image.user, !name.isEmpty {
-            user = try ContainerUser.resolve(name, passwd: SystemFiles.read(rootfs + "/etc/passwd") ?? "",
-                                             group: SystemFiles.read(rootfs + "/etc/group") ?? "")
+            user = try ContainerUser.resolve(name, passwd: read("/etc/passwd") ?? "",
+                                             group: read("/etc/group") ?? "")
         } else if keepID {
             user = ContainerUser(uid: host.uid, gid: host.gid, groups: [host.gid],
-                                 home: homeOf(uid: host.uid, rootfs: rootfs) ?? "/")
-        } else if let home = homeOf(uid: 0, rootfs: rootfs) {
+                                 home: homeOf(uid: host.uid, passwd: read("/etc/passwd")) ?? "/")
+        } else if let home = homeOf(uid: 0, passwd: read("/etc/passwd")) {
             user.home = home
         }
         let maps = IDMappings.compute(hostUID: host.uid, hostGID: host.gid, subuid: host.subuid, subgid: host.subgid,
@@ -152,8 +156,8 @@ extension SandboxSpec {
         return result
     }
 
-    static func homeOf(uid: UInt32, rootfs: String) -> String? {
-        PasswdEntry.parse(SystemFiles.read(rootfs + "/etc/passwd") ?? "").first { $0.uid == uid }?.home
+    static func homeOf(uid: UInt32, passwd: String?) -> String? {
+        PasswdEntry.parse(passwd ?? "").first { $0.uid == uid }?.home
     }
 
     /// RFC 1123 labels, the length Linux accepts for a UTS name.

@@ -8,7 +8,7 @@ final class ChownTests: XCTestCase {
     /// Set to true once Containers and Builder start hutch-unionfs with
     /// `control=` and forward the listener (SandboxSpec.seccompListener ->
     /// SeccompListenerForwarder.send) for single-id containers and builds.
-    static let hutchWiringDone = false
+    static let hutchWiringDone = true
 
     /// A stand-in for the sandbox: chroot, a filter notifying the chown
     /// family, its listener sent to the supervisor, exec. NOTIFY_NO_CAP_CHOWN=1
@@ -185,7 +185,7 @@ final class ChownTests: XCTestCase {
             let context = work + "/ctx"
             XCTAssertStatus(Harness.sh("mkdir -p '\(context)'", as: user), 0)
             XCTAssertStatus(Harness.run(["/usr/bin/tee", context + "/Dockerfile"], as: user,
-                                        stdin: "FROM busybox\nRUN adduser -D app && chown -R app /home/app\n"), 0)
+                                        stdin: "FROM busybox\nRUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir -p /home/app && chown -R app:app /home/app\n"), 0)
             XCTAssertStatus(Harness.hutch(["build", "-t", "owned", context], as: user, env: env(root), timeout: 300), 0)
             let inspect = Harness.hutch(["inspect", "owned"], as: user, env: env(root))
             let list = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [[String: Any]]
