@@ -147,8 +147,14 @@ public enum ContainerCopy {
         case .folder(let path):
             try body(path)
         case .image(let layers):
-            if container.state.status == .running, ImageRootfs.isMountpoint(ImageRootfs.mergedPath(folder)) {
-                try body(ImageRootfs.mergedPath(folder))
+            if container.state.status == .running {
+                // The container's own mount lives in its namespace, out of
+                // hutch's reach: a host mount of the same layers serves the
+                // copy. The container sees a copied file at once by name; a
+                // listing it already holds may take a while to show it.
+                let mount = try ImageRootfs.mount(layers: layers, folder: folder, at: folder + "/copy")
+                defer { try? mount.unmount() }
+                try body(mount.mountpoint)
                 return
             }
             let lock = try Flock(path: folder + "/monitor.lock")

@@ -61,11 +61,14 @@ public enum ImageRootfs {
     /// Mounts a container's root: `layers` lowest first (as
     /// `ContainerConfig.RootSource.image` keeps them) under the container's
     /// `upper/` at `merged/`, both in its folder.
-    public static func mount(layers: [String], folder: String, watchPID: Int32 = getpid(), joining pid: Int32? = nil,
-                             controlSocket: String? = nil, unionfsPath: String? = nil) throws -> UnionMount {
-        try mount(lowers: layers.reversed(), upper: upperPath(folder), work: folder + "/work",
-                  at: mergedPath(folder), watchPID: watchPID, joining: pid, controlSocket: controlSocket,
-                  unionfsPath: unionfsPath)
+    public static func mount(layers: [String], folder: String, at mountpoint: String? = nil, watchPID: Int32 = getpid(),
+                             joining pid: Int32? = nil, controlSocket: String? = nil,
+                             unionfsPath: String? = nil) throws -> UnionMount {
+        // A second mount beside a running container's needs a work folder of its own.
+        let work = mountpoint == nil ? folder + "/work" : folder + "/copy-work"
+        return try mount(lowers: layers.reversed(), upper: upperPath(folder), work: work,
+                         at: mountpoint ?? mergedPath(folder), watchPID: watchPID, joining: pid,
+                         controlSocket: controlSocket, unionfsPath: unionfsPath)
     }
 
     /// The hand-over: mounts the same layers in the namespaces of `pid`
