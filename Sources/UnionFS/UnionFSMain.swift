@@ -57,6 +57,8 @@ public enum UnionFSMain {
 
     /// Whether this daemon mounted inside a container's namespaces.
     nonisolated(unsafe) static var joined = false
+    /// Whether hutch started this daemon (watch_pid given).
+    nonisolated(unsafe) static var watching = false
 
     static func serve(_ inv: Invocation) throws -> Int32 {
         // First, while the process has one thread (setns refuses a user
@@ -118,7 +120,7 @@ public enum UnionFSMain {
         // passes watch_pid (the process holding the container's namespaces),
         // since inside a user namespace this daemon alone would keep a dead
         // container's namespace alive.
-        if let pid = inv.options.watchPID, pid > 0 { watch(pid: pid) }
+        if let pid = inv.options.watchPID, pid > 0 { watching = true; watch(pid: pid) }
         supervisor?.start(fs: served, session: se, mountpoint: mountpoint)
 
         var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 16)
@@ -173,6 +175,10 @@ public enum UnionFSMain {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
+        // hutch's daemons (it always passes watch_pid) end here: a container's
+        // namespace made after the mount holds a copy of it, which would keep
+        // the session open after the host let it go.
+        if watching { _exit(0) }
     }
 
     static func signalWatcher() {
