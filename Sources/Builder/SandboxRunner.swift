@@ -72,7 +72,7 @@ public struct SandboxRunner: RunStepExecuting {
         spec.hostname = "buildkitsandbox"
         // Docker's default profile, as Docker's RUN has; without a subuid
         // range chown goes to the step's hutch-unionfs (ChownSupervision).
-        if ChownSupervision.needed(spec.idMappings) {
+        if spec.idMappings.needsChownSupervisor {
             let socket = try ChownSupervision.socketPath(for: "build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             controlSocket = socket
             spec.seccompListener = ChownSupervision.forwarder(to: socket)

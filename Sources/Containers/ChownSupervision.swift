@@ -10,9 +10,6 @@ import Glibc
 /// container's files and record their owners) answers, over its control
 /// socket. See docs/unionfs.md.
 public enum ChownSupervision {
-    /// Whether a container with these id maps needs it.
-    public static func needed(_ maps: IDMappings) -> Bool { maps.needsChownSupervisor }
-
     /// The control socket for container (or build step) `id`: a unix
     /// socket path must stay under 108 bytes, which a store folder may not,
     /// so it lives in the user's runtime folder.

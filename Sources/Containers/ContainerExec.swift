@@ -45,8 +45,7 @@ public enum ContainerExec {
             throw ExecError(message: e.message, exitCode: e.exitCode)
         }
         spec.interactive = request.interactive
-        let chownSocket = try SandboxLauncher.superviseChown(&spec, config: config)
-        if let warning = try spec.compileSeccompFilter(notifyingChown: chownSocket != nil) { warnings(warning) }
+        if let warning = try SandboxLauncher.compileSeccomp(&spec, config: config).warning { warnings(warning) }
         do {
             if request.detach {
                 let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)

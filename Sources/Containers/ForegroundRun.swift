@@ -54,8 +54,8 @@ public struct ForegroundRun {
             }
             var spec = try SandboxLauncher.spec(for: config, folder: folder)
             spec.interactive = config.interactive
-            let chownSocket = try SandboxLauncher.superviseChown(&spec, config: config)
-            if let warning = try spec.compileSeccompFilter(notifyingChown: chownSocket != nil) { warnings(warning) }
+            let (chownSocket, warning) = try SandboxLauncher.compileSeccomp(&spec, config: config)
+            if let warning { warnings(warning) }
             code = try Sandbox.run(spec, afterIDMaps: { pid in
                 if let prepared = mount, case .image(let layers) = config.root {
                     mount = nil

@@ -26,23 +26,29 @@ public struct SandboxLauncher: ContainerLauncher {
         do {
             // The monitor's stderr is the container log's: a warning about
             // syscalls this libseccomp does not know has nowhere better to go.
-            let chownSocket = try SandboxLauncher.superviseChown(&spec, config: request.config)
-            try spec.compileSeccompFilter(notifyingChown: chownSocket != nil)
+            _ = try SandboxLauncher.compileSeccomp(&spec, config: request.config)
             return Child(try SandboxProcess.spawn(spec, afterIDMaps: request.beforeCommand))
         } catch let error as SandboxError {
             throw StartError(message: error.description, exitCode: error.exitCode)
         }
     }
 
-    /// For an image container whose user namespace maps one id: the chown
-    /// supervisor's socket, with the spec's listener hook set to reach it
-    /// (the mount hand-over starts the daemon listening there). nil otherwise.
-    public static func superviseChown(_ spec: inout SandboxSpec, config: ContainerConfig) throws -> String? {
-        guard case .image = config.root, ChownSupervision.needed(spec.idMappings) else { return nil }
-        if case .unconfined = spec.seccomp { return nil }
-        let socket = try ChownSupervision.socketPath(for: config.id)
-        spec.seccompListener = ChownSupervision.forwarder(to: socket)
-        return socket
+    /// Compiles the container's seccomp filter (see compileSeccompFilter).
+    /// For an image container whose user namespace maps one id, the chown
+    /// family goes to the chown supervisor: the spec's listener hook is set
+    /// to reach its socket, returned (the mount hand-over starts the daemon
+    /// listening there); nil otherwise. `warning` as compileSeccompFilter's.
+    public static func compileSeccomp(_ spec: inout SandboxSpec, config: ContainerConfig) throws
+        -> (chownSocket: String?, warning: String?) {
+        var socket: String?
+        if config.root.isImage, spec.idMappings.needsChownSupervisor {
+            if case .unconfined = spec.seccomp {} else {
+                socket = try ChownSupervision.socketPath(for: config.id)
+                spec.seccompListener = ChownSupervision.forwarder(to: socket!)
+            }
+        }
+        let warning = try spec.compileSeccompFilter(notifyingChown: socket != nil)
+        return (socket, warning)
     }
 
     /// The sandbox a container's config describes.

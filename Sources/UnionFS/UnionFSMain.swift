@@ -160,25 +160,21 @@ public enum UnionFSMain {
     }
 
     /// Unmounts lazily: directly when we mounted as root of a user
-    /// namespace, else through fusermount3. A daemon that joined a container
-    /// exits then: the container's own copy of the mount ends with it.
+    /// namespace, else through fusermount3.
     static func unmount() {
-        if joined {
-            umount2(mountpoint, Int32(MNT_DETACH))
-            _exit(0)
+        if umount2(mountpoint, Int32(MNT_DETACH)) != 0 && !joined {
+            var pid = pid_t()
+            let argv: [UnsafeMutablePointer<CChar>?] = [strdup("fusermount3"), strdup("-u"), strdup("-z"), strdup(mountpoint), nil]
+            defer { argv.forEach { free($0) } }
+            if posix_spawnp(&pid, "fusermount3", nil, nil, argv, hutch_environ()) == 0 {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
         }
-        if umount2(mountpoint, Int32(MNT_DETACH)) == 0 { return }
-        var pid = pid_t()
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("fusermount3"), strdup("-u"), strdup("-z"), strdup(mountpoint), nil]
-        defer { argv.forEach { free($0) } }
-        if posix_spawnp(&pid, "fusermount3", nil, nil, argv, hutch_environ()) == 0 {
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
-        // hutch's daemons (it always passes watch_pid) end here: a container's
-        // namespace made after the mount holds a copy of it, which would keep
-        // the session open after the host let it go.
-        if watching { _exit(0) }
+        // hutch's daemons (watch_pid, or joined to a container) end here: a
+        // container's namespace holds a copy of the mount, which would keep
+        // the session open after this one is gone.
+        if joined || watching { _exit(0) }
     }
 
     static func signalWatcher() {
