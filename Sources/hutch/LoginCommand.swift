@@ -50,7 +50,7 @@ struct LoginCommand: ParsableCommand {
         do {
             try blockingAwait { try await client.checkLogin() }
         } catch let error as RegistryError {
-            if case .unauthorized = error { throw CLIError("Error response from daemon: login attempt to \(host.baseURL)/v2/ failed with status: 401 Unauthorized") }
+            if case .unauthorized = error { throw CLIError("login attempt to \(host.baseURL)/v2/ failed with status: 401 Unauthorized") }
             throw error
         }
         let store = CredentialStore.standard()

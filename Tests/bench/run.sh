@@ -22,5 +22,9 @@ tmp=$(mktemp)
         echo
     done
 } > "$tmp"
+# Rootless podman leaves a pause process (catatonit -P) per user to hold its
+# namespaces; the benches are done with podman, so leave nothing running.
+pkill -u hutch-sub -x catatonit 2>/dev/null || true
+pkill -u hutch-nosub -x catatonit 2>/dev/null || true
 mv "$tmp" "$OUT"
 cat "$OUT"
