@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,18 @@ struct joiner_args {
     int error_fd;
 };
 
+/* A pty of the container's devpts: the master goes to hutch, the slave to
+ * the command. On any failure the command keeps the host's pty (tty_fd). */
+static void open_container_pty(struct csandbox_spec *spec) {
+    int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return;
+    int unlock = 0, s = -1;
+    if (ioctl(m, TIOCSPTLCK, &unlock) == 0) s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s >= 0 && csandbox_send_fd(spec->exec_tty_socket, m) == 0) spec->tty_fd = s;
+    else if (s >= 0) close(s);
+    close(m);
+}
+
 static int joiner_main(void *arg) {
     const struct joiner_args *a = arg;
     for (int i = 0; i < CSANDBOX_JOIN_COUNT; i++) {
@@ -41,8 +54,11 @@ static int joiner_main(void *arg) {
         }
     }
     /* Joining the mount namespace put us at its root (the container's). */
+    static struct csandbox_spec local;
+    local = *a->spec;
+    if (local.exec_tty_socket >= 0) open_container_pty(&local);
     static char stack[64 * 1024] __attribute__((aligned(16)));
-    struct csandbox_command_args args = { a->spec, a->error_fd };
+    struct csandbox_command_args args = { &local, a->error_fd };
     /* vfork-like: returns once the command exec'd or failed. */
     pid_t pid = clone(csandbox_command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_PARENT, &args);
     if (pid < 0) {

@@ -12,7 +12,7 @@ final class CSpec {
     private var buffers: [UnsafeMutableRawPointer] = []
 
     init(_ s: SandboxSpec, operations: [MountOperation], ttyFD: Int32, stdinFD: Int32, waitForRelease: Bool = false,
-         listenerSocket: Int32 = -1) {
+         listenerSocket: Int32 = -1, execTTYSocket: Int32 = -1) {
         spec.new_network = s.network == .none ? 1 : 0
         spec.die_with_parent = s.dieWithParent ? 1 : 0
         spec.wait_for_release = waitForRelease ? 1 : 0
@@ -61,6 +61,7 @@ final class CSpec {
         spec.seccomp_listener_socket = spec.seccomp_filter != nil ? listenerSocket : -1
 
         spec.tty_fd = ttyFD
+        spec.exec_tty_socket = execTTYSocket
         spec.stdin_fd = stdinFD
         spec.stdout_fd = -1
         spec.stderr_fd = -1

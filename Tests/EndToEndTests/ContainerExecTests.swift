@@ -78,6 +78,8 @@ final class ContainerExecTests: XCTestCase {
             let r = Harness.run(["/usr/bin/env", "HUTCH_ROOT=" + root, "/usr/bin/python3", work + "/drive.py",
                                  Harness.hutch, "exec", "-it", "box", "sh"], as: user, timeout: 60)
             XCTAssertStatus(r, 0)
+            // A pty of the container's own devpts, so `tty` names it.
+            XCTAssertTrue(r.stdout.range(of: "\n/dev/pts/[0-9]+\n", options: .regularExpression) != nil, r.stdout)
             XCTAssertTrue(r.stdout.contains("33 101\n"), r.stdout)          // the window size came along
             XCTAssertTrue(r.stdout.contains("TERM=xterm\n"), r.stdout)
             XCTAssertTrue(r.stdout.contains("after-int\n"), r.stdout)        // Ctrl-C stopped sleep, not hutch

@@ -72,6 +72,47 @@ final class ContainerLifecycleTests: XCTestCase {
         }
     }
 
+    /// The web-dev story on the python fixture: `python3 -m http.server`
+    /// serving the project folder mounted with -v, published with -p,
+    /// fetched from the host; an edit on the host shows at once; logs, exec, stop.
+    func testPythonHTTPServerServesTheMountedProjectFolder() throws {
+        let fixture = try Harness.pythonFixture()
+        try Harness.forEachUser { user in
+            let root = try Harness.tempDir(for: user, "store")
+            let project = try Harness.tempDir(for: user, "project")
+            defer { Harness.removeTree(project, as: user); Harness.removeTree(root, as: user) }
+            XCTAssertStatus(Harness.hutch(["import", fixture, "python:latest"], as: user, env: env(root)), 0)
+            XCTAssertStatus(Harness.sh("echo first > \(project)/index.html", as: user), 0)
+            let port = freePort()
+            let run = Harness.hutch(["run", "-d", "--name", "dev", "-p", "127.0.0.1:\(port):8000", "-v", "\(project):/srv",
+                                     "-w", "/srv", "python:latest", "python3", "-m", "http.server", "8000"],
+                                    as: user, env: env(root))
+            XCTAssertStatus(run, 0)
+            XCTAssertEqual(fetch(port, as: user), "first\n")
+            XCTAssertStatus(Harness.sh("echo second > \(project)/index.html", as: user), 0)
+            XCTAssertEqual(fetch(port, as: user), "second\n")
+            XCTAssertEqual(Harness.hutch(["port", "dev", "8000"], as: user, env: env(root)).stdout, "127.0.0.1:\(port)\n")
+
+            // http.server logs each request on stderr.
+            var logs = Harness.hutch(["logs", "dev"], as: user, env: env(root))
+            XCTAssertTrue(Harness.waitUntil(timeout: 10) {
+                logs = Harness.hutch(["logs", "dev"], as: user, env: env(root))
+                return logs.stderr.contains("\"GET /index.html HTTP/1.1\" 200")
+            }, logs.output)
+            let exec = Harness.hutch(["exec", "dev", "python3", "-c", "import os; print(os.getcwd(), open('index.html').read().strip())"],
+                                     as: user, env: env(root))
+            XCTAssertStatus(exec, 0)
+            XCTAssertEqual(exec.stdout, "/srv second\n")
+
+            XCTAssertStatus(Harness.hutch(["stop", "-t", "5", "dev"], as: user, env: env(root)), 0)
+            let psa = Harness.hutch(["ps", "-a", "--format", "{{.Names}} {{.Status}}"], as: user, env: env(root))
+            XCTAssertTrue(psa.stdout.hasPrefix("dev Exited (143)"), psa.stdout)
+            XCTAssertStatus(Harness.hutch(["rm", "dev"], as: user, env: env(root)), 0)
+            assertNothingLeft(user, root: root)
+            XCTAssertFalse(Harness.processes(of: user).contains { $0.contains("http.server") }, "http.server left running")
+        }
+    }
+
     func testKilledMonitorStillTellsTheTruth() throws {
         try Harness.forEachUser { user in
             let rootfs = try Harness.busyboxRootfs(for: user)

@@ -121,6 +121,11 @@ struct csandbox_spec {
     int stdout_fd;
     int stderr_fd;
     int tty_fd;
+    /* exec only, >= 0: the joiner opens a pty in the container's own devpts
+     * (its /dev/ptmx), sends the master over this unix socket (SCM_RIGHTS)
+     * and gives the command the slave instead of tty_fd, so `tty` names a
+     * /dev/pts entry that exists in the container. -1: tty_fd as it is. */
+    int exec_tty_socket;
 };
 
 struct csandbox_child {
