@@ -34,24 +34,24 @@ public enum ContainerCopy {
                             followLink: Bool = false) throws {
         switch (source, destination) {
         case (.container(let name, let path), .host(let host)):
-            try withRoot(of: repository.resolve(name), repository: repository) { root in
+            try withRoot(of: name, path: path, writing: false, repository: repository) { root, path in
                 let src = try containerPath(path, in: root, followLast: followLink)
                 try copyTree(src, to: host, sourceText: path, destinationText: host)
             }
         case (.container(let name, let path), .stream):
-            try withRoot(of: repository.resolve(name), repository: repository) { root in
+            try withRoot(of: name, path: path, writing: false, repository: repository) { root, path in
                 let src = try containerPath(path, in: root, followLast: followLink)
                 try tar(["-c", "-f", "-", "-C", (src as NSString).deletingLastPathComponent, (src as NSString).lastPathComponent])
             }
         case (.host(let host), .container(let name, let path)):
             var host = host
             if followLink, let real = realpathOf(host) { host = real }
-            try withRoot(of: repository.resolve(name), repository: repository) { root in
+            try withRoot(of: name, path: path, writing: true, repository: repository) { root, path in
                 let dest = try containerPath(path, in: root, followLast: true)
                 try copyTree(host, to: dest, sourceText: host, destinationText: path)
             }
         case (.stream, .container(let name, let path)):
-            try withRoot(of: repository.resolve(name), repository: repository) { root in
+            try withRoot(of: name, path: path, writing: true, repository: repository) { root, path in
                 let dest = try containerPath(path, in: root, followLast: true)
                 guard isDirectory(dest) == true else {
                     throw ContainerError.invalidOption("destination \"\(path)\" must be a directory")
@@ -135,6 +135,41 @@ public enum ContainerCopy {
         guard rc == 0 else { throw ContainerError.io("cannot run tar: \(String(cString: strerror(rc)))") }
         let status = Subprocess.waitStatus(pid)
         guard status == 0 else { throw ContainerError.io("tar failed with status \(status)") }
+    }
+
+    /// Runs `body` with the host folder that holds `path` and the path inside
+    /// it: the host folder of a `-v` mount when `path` is at or under its
+    /// target (as Docker's cp sees volumes), else the container's root.
+    static func withRoot(of name: String, path: String, writing: Bool, repository: ContainerRepository,
+                         _ body: (String, String) throws -> Void) throws {
+        let container = try repository.resolve(name)
+        if let volume = volume(holding: path, in: container.config.volumes) {
+            if writing && volume.readOnly { throw ContainerError.invalidOption("mounted volume is marked read-only") }
+            try body(volume.source, volume.path)
+            return
+        }
+        try withRoot(of: container, repository: repository) { try body($0, path) }
+    }
+
+    /// The `-v` mount whose target holds `path` (the deepest one), with the
+    /// path relative to its host folder; the trailing "/" or "/." kept.
+    /// A path with ".." is left to the root's resolution.
+    static func volume(holding path: String, in volumes: [String]) -> (source: String, path: String, readOnly: Bool)? {
+        let parts = path.split(separator: "/").filter { $0 != "." }
+        guard !parts.contains("..") else { return nil }
+        let normalized = "/" + parts.joined(separator: "/")
+        let suffix = path.hasSuffix("/.") ? "/." : (path.hasSuffix("/") && normalized != "/" ? "/" : "")
+        var best: (source: String, path: String, readOnly: Bool, depth: Int)?
+        for text in volumes {
+            guard let mount = try? VolumeMount.parse(text) else { continue }
+            let target = "/" + mount.target.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            guard target != "/", normalized == target || normalized.hasPrefix(target + "/") else { continue }
+            if let best, best.depth >= target.count { continue }
+            let rest = String(normalized.dropFirst(target.count))
+            let inner = rest.isEmpty ? (suffix == "/." ? "/." : "/") : rest + suffix
+            best = (mount.source, inner, mount.readOnly, target.count)
+        }
+        return best.map { ($0.source, $0.path, $0.readOnly) }
     }
 
     /// Runs `body` with the host path of the container's root: the folder

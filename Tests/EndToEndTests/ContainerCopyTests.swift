@@ -67,4 +67,36 @@ final class ContainerCopyTests: XCTestCase {
             }, "processes left behind: \(ours)")
         }
     }
+
+    /// A path under a `-v` mount is the host folder's, as Docker's cp sees
+    /// volumes: in and out through it, and a read-only one refused.
+    func testCopyThroughVolumes() throws {
+        try Harness.forEachUser { user in
+            let work = try Harness.tempDir(for: user, "cpv")
+            defer { Harness.removeTree(work, as: user) }
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            defer { Harness.removeTree(rootfs, as: user) }
+            let root = work + "/store"
+            func hutch(_ args: [String]) -> CommandResult { Harness.hutch(args, as: user, env: env(root)) }
+            XCTAssertStatus(Harness.sh("tar -C \(rootfs) -cf \(work)/bb.tar . && mkdir \(work)/vol \(work)/ro \(work)/out && echo hello > \(work)/hf && echo inside > \(work)/vol/there", as: user), 0)
+            XCTAssertStatus(hutch(["import", work + "/bb.tar", "busybox"]), 0)
+            XCTAssertStatus(hutch(["run", "-d", "--name", "v", "-v", work + "/vol:/data", "-v", work + "/ro:/data/ro:ro",
+                                   "busybox", "sleep", "318"]), 0)
+            XCTAssertStatus(hutch(["cp", work + "/hf", "v:/data/"]), 0)
+            XCTAssertEqual(Harness.sh("cat \(work)/vol/hf", as: user).stdout, "hello\n")
+            XCTAssertEqual(hutch(["exec", "v", "cat", "/data/hf"]).stdout, "hello\n")
+            XCTAssertStatus(hutch(["cp", "v:/data/there", work + "/out/"]), 0)
+            XCTAssertEqual(Harness.sh("cat \(work)/out/there", as: user).stdout, "inside\n")
+            let refused = hutch(["cp", work + "/hf", "v:/data/ro/hf"])
+            XCTAssertStatus(refused, 1)
+            XCTAssertTrue(refused.stderr.contains("mounted volume is marked read-only"), refused.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/ro/hf"))
+            XCTAssertStatus(hutch(["rm", "-f", "v"]), 0)
+            var ours: [String] = []
+            XCTAssertTrue(Harness.waitUntil(timeout: 5) {
+                ours = Harness.processes(of: user).filter { $0.contains(root) || $0.contains("sleep 318") }
+                return ours.isEmpty
+            }, "processes left behind: \(ours)")
+        }
+    }
 }
