@@ -22,7 +22,9 @@ public struct ForegroundRun {
 
     /// Runs the created container `id` to its end: its exit code. A start
     /// failure throws StartError with Docker's code (125, 126, 127).
-    public func run(_ id: String, warnings: (String) -> Void) throws -> Int32 {
+    /// `interactive`: stdin goes to the container even if it was created
+    /// without `-i` (`start -i`).
+    public func run(_ id: String, interactive: Bool = false, warnings: (String) -> Void) throws -> Int32 {
         let folder = repository.folder(id)
         let lock = try Flock(path: folder + "/monitor.lock")
         guard lock.tryLock() else { throw StartError(message: "container \(id) is already being started", exitCode: 125) }
@@ -53,7 +55,7 @@ public struct ForegroundRun {
                 mount = try ImageRootfs.mount(layers: layers, folder: folder)
             }
             var spec = try SandboxLauncher.spec(for: config, folder: folder)
-            spec.interactive = config.interactive
+            spec.interactive = config.interactive || interactive
             let (chownSocket, warning) = try SandboxLauncher.compileSeccomp(&spec, config: config)
             if let warning { warnings(warning) }
             code = try Sandbox.run(spec, afterIDMaps: { pid in

@@ -8,13 +8,29 @@ struct StartCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Flag(name: .shortAndLong, help: "Attach STDOUT/STDERR and forward the exit code.")
     var attach = false
-    @Flag(name: .shortAndLong, help: "Attach STDIN (not supported for detached containers yet).")
+    @Flag(name: .shortAndLong, help: "Attach STDIN: the container runs in the foreground on this terminal (its own pty if it was created with -t), as `run -it` does.")
     var interactive = false
     @Argument(help: "Containers (names, IDs or ID prefixes).")
     var containers: [String]
 
     func run() throws {
         let manager = try store.containerManager()
+        if interactive {
+            // `start -ai NAME` after `run -it --name NAME ...` ended: the same
+            // foreground run again, hutch playing the monitor's part.
+            guard containers.count == 1 else { throw CLIError("you cannot start and attach multiple containers at once") }
+            let c = try manager.repository.resolve(containers[0])
+            guard c.state.status != .running else {
+                throw CLIError("container \(c.name) is running: hutch cannot attach to its input; use hutch exec -it \(c.name) sh")
+            }
+            let code: Int32
+            do {
+                code = try ForegroundRun(manager: manager).run(c.id, interactive: true) { FileHandleOutput.standardError.write($0 + "\n") }
+            } catch let error as StartError {
+                throw CLIError(error.message, exitCode: error.exitCode)
+            }
+            throw ExitCode(code)
+        }
         if attach {
             guard containers.count == 1 else { throw CLIError("you cannot start and attach multiple containers at once") }
             let c = try manager.repository.resolve(containers[0])

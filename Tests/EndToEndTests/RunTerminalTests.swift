@@ -68,6 +68,36 @@ final class RunTerminalTests: XCTestCase {
         }
     }
 
+    /// `start -ai` after `run -it --name` ended: the same shell again on a
+    /// terminal; `start -i` of a container made with `-i` takes piped input.
+    func testStartAttachesInputAgain() throws {
+        try Harness.forEachUser { user in
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            let root = try Harness.tempDir(for: user, "start-i")
+            defer { Harness.removeTree(rootfs, as: user); Harness.removeTree(root, as: user) }
+            let env = ["HUTCH_ROOT": root]
+            try RunTerminalTests.driver.write(toFile: root + "-drive.py", atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: root + "-drive.py") }
+            chmod(root + "-drive.py", 0o644)
+            for args in [["run", "-it", "--name", "shell", "--network", "none", "--rootfs", rootfs, "sh"], ["start", "-ai", "shell"]] {
+                let r = Harness.run(["/usr/bin/env", "HUTCH_ROOT=" + root, "/usr/bin/python3", root + "-drive.py", Harness.hutch] + args,
+                                    as: user, timeout: 60)
+                XCTAssertStatus(r, 0, args.joined(separator: " "))
+                XCTAssertTrue(r.stdout.contains("33 101\n"), r.stdout)
+                XCTAssertTrue(r.stdout.hasSuffix("status=5\n"), r.stdout)
+                let ps = Harness.hutch(["ps", "-a", "--format", "{{.Names}} {{.Status}}"], as: user, env: env)
+                XCTAssertTrue(ps.stdout.hasPrefix("shell Exited (5)"), ps.stdout)
+            }
+            XCTAssertStatus(Harness.hutch(["run", "-i", "--name", "piped", "--network", "none", "--rootfs", rootfs, "sh"],
+                                          as: user, stdin: "echo first; exit 6\n", env: env, timeout: 30), 6)
+            let again = Harness.hutch(["start", "-i", "piped"], as: user, stdin: "echo again; exit 7\n", env: env, timeout: 30)
+            XCTAssertStatus(again, 7)
+            XCTAssertEqual(again.stdout, "again\n")
+            XCTAssertStatus(Harness.hutch(["rm", "shell", "piped"], as: user, env: env), 0)
+            RunTests.assertNothingLeft(user, rootfs: rootfs)
+        }
+    }
+
     /// -it with input from a pipe is refused, as by Docker; -t alone is fine.
     func testTerminalWithPipedInput() throws {
         try Harness.forEachUser { user in
