@@ -55,6 +55,13 @@ public struct ContainerConfig: Codable, Equatable {
     /// `--rm`: the monitor removes the container when it ends.
     public var autoRemove: Bool
     public var labels: [String: String]
+    /// The union filesystem of an image container's root, from config.toml's
+    /// `[storage] union` when the container was made: "overlay" for the
+    /// kernel's, nil (or "fuse") for hutch-unionfs.
+    public var union: String?
+
+    /// The kernel overlay mounts this container's root.
+    public var usesKernelOverlay: Bool { union == "overlay" }
 
     public init(id: String, name: String, imageName: String, imageID: String = "", root: RootSource,
                 created: Date = Date(), command: [String], environment: [String] = [], workdir: String? = nil,

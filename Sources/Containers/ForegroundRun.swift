@@ -62,7 +62,7 @@ public struct ForegroundRun {
                 if let prepared = mount, case .image(let layers) = config.root {
                     mount = nil
                     mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid,
-                                                     controlSocket: chownSocket)
+                                                     controlSocket: chownSocket, kernelOverlay: config.usesKernelOverlay)
                 }
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {

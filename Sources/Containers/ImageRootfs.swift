@@ -1,3 +1,4 @@
+import CSandbox
 import Foundation
 import Store
 import UnionFS
@@ -74,11 +75,31 @@ public enum ImageRootfs {
     /// The hand-over: mounts the same layers in the namespaces of `pid`
     /// (the container's init, waiting for `afterIDMaps` to return), then lets
     /// the host mount `prepared` go. Returns the container's mount.
+    /// With `kernelOverlay`, the container's mount is the kernel's overlay,
+    /// mounted in its namespaces (its root may do that; the host user may not).
     public static func handOver(_ prepared: UnionMount, layers: [String], folder: String,
-                                to pid: Int32, controlSocket: String? = nil) throws -> UnionMount {
+                                to pid: Int32, controlSocket: String? = nil, kernelOverlay: Bool = false) throws -> UnionMount {
         return try handOver(prepared, to: pid) {
-            try mount(layers: layers, folder: folder, joining: pid, controlSocket: controlSocket)
+            guard kernelOverlay else { return try mount(layers: layers, folder: folder, joining: pid, controlSocket: controlSocket) }
+            return try mountKernelOverlay(layers: layers, folder: folder, in: pid)
         }
+    }
+
+    /// The kernel overlay over the same folders the preparation mount used
+    /// (its upper holds what hutch prepared), made inside `pid`'s namespaces.
+    static func mountKernelOverlay(layers: [String], folder: String, in pid: Int32) throws -> UnionMount {
+        var lowers = Array(layers.reversed())
+        if lowers.isEmpty { lowers = [folder + "/empty"] }
+        let work = folder + "/overlay-work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let target = mergedPath(folder)
+        let data = UnionMount.overlayData(lowers: lowers, upper: upperPath(folder), work: work)
+        let rc = csandbox_mount_overlay_in(pid, target, data)
+        guard rc == 0 else {
+            throw ContainerError.io("cannot mount the kernel overlay for the image's layers: \(String(cString: strerror(-rc)))"
+                + " (storage.union = \"overlay\" in config.toml; \"fuse\" uses hutch-unionfs)")
+        }
+        return UnionMount.inNamespace(at: target)
     }
 
     /// The hand-over for any mount: `mountInside` makes the container's.

@@ -41,7 +41,8 @@ public struct SandboxLauncher: ContainerLauncher {
     public static func compileSeccomp(_ spec: inout SandboxSpec, config: ContainerConfig) throws
         -> (chownSocket: String?, warning: String?) {
         var socket: String?
-        if config.root.isImage, spec.idMappings.needsChownSupervisor {
+        // Owners are recorded by hutch-unionfs; the kernel overlay has no one to tell.
+        if config.root.isImage, !config.usesKernelOverlay, spec.idMappings.needsChownSupervisor {
             if case .unconfined = spec.seccomp {} else {
                 socket = try ChownSupervision.socketPath(for: config.id)
                 spec.seccompListener = ChownSupervision.forwarder(to: socket!)

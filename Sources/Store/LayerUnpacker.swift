@@ -17,19 +17,15 @@ final class DecompressedSource {
         outer = archive_read_new()
         archive_read_support_filter_all(outer)
         archive_read_support_format_raw(outer)
+        // Every property is set by now, so a throw below runs deinit, which
+        // frees `outer` and `buffer`: freeing them here too aborted on an empty file.
         guard archive_read_open_filename(outer, path, 1 << 17) == ARCHIVE_OK else {
-            let message = String(cString: archive_error_string(outer))
-            archive_read_free(outer)
-            buffer.deallocate()
-            throw StoreError.brokenArchive(message)
+            throw StoreError.brokenArchive(archive_error_string(outer).map { String(cString: $0) } ?? "cannot open \(path)")
         }
         var entry: OpaquePointer?
         let r = archive_read_next_header(outer, &entry)
         guard r == ARCHIVE_OK || r == ARCHIVE_WARN else {
-            let message = archive_error_string(outer).map { String(cString: $0) } ?? "empty file"
-            archive_read_free(outer)
-            buffer.deallocate()
-            throw StoreError.brokenArchive(message)
+            throw StoreError.brokenArchive(archive_error_string(outer).map { String(cString: $0) } ?? "empty file")
         }
     }
 

@@ -18,6 +18,22 @@ public struct UnionMount: Sendable {
     public let backend: UnionBackend
     /// The hutch-unionfs daemon (fuse back end), 0 otherwise.
     public let daemonPID: pid_t
+    /// A kernel overlay made in a container's own mount namespace (see
+    /// `inNamespace(at:)`): it goes when that namespace does.
+    public private(set) var inContainerNamespace = false
+
+    /// A kernel overlay another process mounted at `mountpoint` inside a
+    /// container's mount namespace; unmount() has nothing to do for it.
+    public static func inNamespace(at mountpoint: String) -> UnionMount {
+        UnionMount(mountpoint: mountpoint, backend: .kernelOverlay, daemonPID: 0, inContainerNamespace: true)
+    }
+
+    /// The kernel overlay's mount options for these folders (userxattr:
+    /// the form a user namespace may use).
+    public static func overlayData(lowers: [String], upper: String, work: String) -> String {
+        "lowerdir=" + lowers.map(escapeOverlayPath).joined(separator: ":")
+            + ",upperdir=\(escapeOverlayPath(upper)),workdir=\(escapeOverlayPath(work)),userxattr"
+    }
 
     /// Mounts `lowers` (top-most first) under `upper` at `mountpoint`.
     /// For the fuse back end the executable is `unionfsPath`, by default the
@@ -33,8 +49,7 @@ public struct UnionMount: Sendable {
         try opts.validate()
         switch backend {
         case .kernelOverlay:
-            let data = "lowerdir=" + lowers.map(escapeOverlayPath).joined(separator: ":")
-                + ",upperdir=\(escapeOverlayPath(upper)),workdir=\(escapeOverlayPath(work)),userxattr"
+            let data = overlayData(lowers: lowers, upper: upper, work: work)
             if Glibc.mount("overlay", mountpoint, "overlay", 0, data) != 0 {
                 throw UnionFSError.mount("overlay on \(mountpoint): \(String(cString: strerror(errno)))"
                     + " (the kernel overlay needs root of a user namespace with its own mount namespace)")
@@ -102,6 +117,8 @@ public struct UnionMount: Sendable {
     /// Unmounts and, for the fuse back end, waits for the daemon to exit.
     public func unmount() throws {
         switch backend {
+        case .kernelOverlay where inContainerNamespace:
+            return
         case .kernelOverlay:
             if umount2(mountpoint, Int32(MNT_DETACH)) != 0 {
                 throw UnionFSError.unmount("\(mountpoint): \(String(cString: strerror(errno)))")

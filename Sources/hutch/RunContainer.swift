@@ -1,6 +1,7 @@
 import ArgumentParser
 import Containers
 import Foundation
+import Registry
 import Sandbox
 import RunCommandLine
 
@@ -85,12 +86,14 @@ extension RunArguments {
         if !ports.isEmpty && networkMode != "private" {
             throw CLIError("published ports need --network private (the default); with --network \(networkMode) they mean nothing")
         }
-        return ContainerConfig(
+        var config = ContainerConfig(
             id: id, name: containerName, imageName: imageName, imageID: imageID, root: root, command: settings.command,
             environment: settings.environment, workdir: settings.workdir, user: settings.user, hostname: hostname,
             network: networkMode, ports: ports, addHosts: addHost, dns: dns, limits: limits, volumes: volume,
             tmpfs: tmpfs, capAdd: capAdd, capDrop: capDrop, securityOpts: securityOpt, ulimits: ulimit,
             readOnly: readOnly, userns: userns, tty: tty, interactive: interactive, stopSignal: settings.stopSignal,
             autoRemove: rm, labels: labels)
+        if root.isImage, try HutchConfig.load().union == .overlay { config.union = "overlay" }
+        return config
     }
 }

@@ -172,4 +172,39 @@ final class RunImageTests: XCTestCase {
             assertNothingLeft(user, root: root)
         }
     }
+
+    /// `[storage] union = "overlay"`: the kernel overlay, mounted in the
+    /// container's own namespaces, is the image container's root: changes
+    /// land in its upper, a deleted image file is hidden, and a stopped
+    /// container keeps them when started again; exec works; nothing left.
+    func testKernelOverlayBackEnd() throws {
+        try Harness.forEachUser { user in
+            let (root, work) = try makeStore(user)
+            defer { Harness.removeTree(work, as: user) }
+            XCTAssertStatus(Harness.sh("mkdir -p \(work)/config/hutch && printf '[storage]\\nunion = \"overlay\"\\n' > \(work)/config/hutch/config.toml", as: user), 0)
+            var env = env(root)
+            env["XDG_CONFIG_HOME"] = work + "/config"
+            let once = Harness.hutch(["run", "--rm", "--network", "none", "busybox", "sh", "-c",
+                                      "grep ' / / ' /proc/self/mountinfo; echo changed > /etc/motd; cat /etc/motd; rm /bin/true; test -e /bin/true || echo hidden"],
+                                     as: user, env: env)
+            XCTAssertStatus(once, 0)
+            XCTAssertTrue(once.stdout.contains(" - overlay overlay "), once.stdout)
+            XCTAssertTrue(once.stdout.hasSuffix("changed\nhidden\n"), once.stdout)
+
+            XCTAssertStatus(Harness.hutch(["run", "-d", "--name", "kept", "--network", "none", "busybox", "sleep", "319"], as: user, env: env), 0)
+            XCTAssertStatus(Harness.hutch(["exec", "kept", "sh", "-c", "echo made > /made && rm /bin/true"], as: user, env: env), 0)
+            XCTAssertStatus(Harness.hutch(["stop", "-t", "1", "kept"], as: user, env: env), 0)
+            XCTAssertStatus(Harness.hutch(["start", "kept"], as: user, env: env), 0)
+            let again = Harness.hutch(["exec", "kept", "sh", "-c", "cat /made; test -e /bin/true || echo still-hidden; grep ' / / ' /proc/self/mountinfo"],
+                                      as: user, env: env)
+            XCTAssertStatus(again, 0)
+            XCTAssertTrue(again.stdout.hasPrefix("made\nstill-hidden\n"), again.stdout)
+            XCTAssertTrue(again.stdout.contains(" - overlay overlay "), again.stdout)
+            XCTAssertStatus(Harness.hutch(["rm", "-f", "kept"], as: user, env: env), 0)
+            XCTAssertFalse(Harness.processes(of: user).contains { $0.contains("hutch-unionfs") && $0.contains(root) },
+                           "hutch-unionfs left running")
+            assertNothingLeft(user, root: root)
+        }
+    }
+
 }

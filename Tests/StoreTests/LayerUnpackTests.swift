@@ -101,6 +101,11 @@ final class LayerUnpackTests: XCTestCase {
                 XCTAssertTrue("\(e)".contains("cannot read layer archive"), "\(compression): \(e)")
             }
         }
+        // An empty file and a lone gzip header: an error, not an abort.
+        for (name, bytes) in [("empty", [UInt8]()), ("gzip-header", [0x1f, 0x8b, 0x08, 0x00])] {
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
+            XCTAssertThrowsError(try store.layers.unpack(blobAt: dir + "/" + name, ownership: .xattr, lock: store.lock), name)
+        }
         let garbage = dir + "/garbage"
         try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: garbage))
         XCTAssertThrowsError(try store.layers.unpack(blobAt: garbage, ownership: .xattr, lock: store.lock))

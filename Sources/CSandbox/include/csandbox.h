@@ -155,6 +155,11 @@ int csandbox_open_pty(int *master, int *slave, char *path, size_t size);
  * Async-signal-safe. Returns 0 or -1 with errno. */
 int csandbox_send_fd(int sock, int fd);
 
+/* Mounts the kernel overlay (`data`: its options) at `target` inside the
+ * user and mount namespaces of `pid`, after making that namespace's mounts
+ * private. 0 or -errno. */
+int csandbox_mount_overlay_in(pid_t pid, const char *target, const char *data);
+
 /* Receives a descriptor sent by csandbox_send_fd (CLOEXEC); flags for
  * recvmsg (MSG_DONTWAIT). Returns it, or -1 with errno (EAGAIN: nothing
  * waiting; EBADMSG: a message without a descriptor). */
