@@ -35,6 +35,7 @@ public final class Store: @unchecked Sendable {
         blobs.collectLeftovers()
         layers.collectLeftovers()
         AtomicFile.collectLeftovers(in: root)
+        collectAbandonedAdditions()
     }
 
     /// Opens the store the CLI flags and environment name.
