@@ -33,7 +33,7 @@ public enum StoreFilesystem {
     /// found (nil: not probed) cannot hold the store, or nil when it can.
     public static func problem(fsType: UInt, probe: Probe?) -> String? {
         if let name = refusedTypes[fsType] {
-            return "it is on \(name), a filesystem that cannot hold the store (locks and atomic renames are not reliable there)"
+            return "it is on \(name), a network filesystem where file locks and renames are not reliable"
         }
         guard let probe else { return nil }
         var missing: [String] = []
