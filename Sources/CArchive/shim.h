@@ -20,3 +20,13 @@ static inline int hutch_openat2(int dirfd, const char *path, int flags, unsigned
 static inline int hutch_unshare(int flags) {
     return (int)syscall(SYS_unshare, flags);
 }
+
+#include <sys/vfs.h>
+/* statfs(2)'s f_type tells a network filesystem the store must not live on;
+   Glibc's Swift module does not declare statfs. 0 on success, -1 and errno. */
+static inline int hutch_statfs_type(const char *path, unsigned long *type) {
+    struct statfs s;
+    if (statfs(path, &s) != 0) return -1;
+    *type = (unsigned long)s.f_type;
+    return 0;
+}

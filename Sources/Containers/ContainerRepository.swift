@@ -119,8 +119,10 @@ public final class ContainerRepository {
     /// Deletes the folder: config.json first, so a crash midway leaves a
     /// folder that is skipped, then collected by `prune`.
     public func delete(_ id: String) {
+        let imageID = (try? load(id))?.config.imageID
         unlink(folder(id) + "/config.json")
         ContainerFiles.removeTree(folder(id))
+        if let imageID { StoreRecords.release(imageID: imageID, storeRoot: storeRoot) }
     }
 
     /// Folders without a config (a create or delete cut short), removed.

@@ -25,4 +25,13 @@ enum StoreRecords {
             FileHandle.standardError.write(Data("warning: cannot record container \(config.shortID) in the image store: \(error)\n".utf8))
         }
     }
+
+    /// After a container is removed: the layers an image deleted with
+    /// `rmi -f` kept for it go once no container needs them.
+    static func release(imageID: String, storeRoot: String) {
+        guard !imageID.isEmpty, let id = Digest(imageID) else { return }
+        do { try Store.releaseImage(id, storeRoot: storeRoot) } catch {
+            FileHandle.standardError.write(Data("warning: cannot remove the unused layers of image \(id.shortHex): \(error)\n".utf8))
+        }
+    }
 }

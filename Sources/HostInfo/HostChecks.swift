@@ -143,13 +143,13 @@ enum HostChecks {
     }
 
     /// The filesystem holding `path`: the longest mount point above it in mountinfo.
-    static func storage(path: String) -> HostReport.StorageInfo {
+    static func storage(path: String, source: String? = nil, note: String? = nil) -> HostReport.StorageInfo {
         let fs = filesystemType(of: path)
         var warning: String?
         if fs.hasPrefix("nfs") || fs == "cifs" || fs == "smb3" || fs.hasPrefix("fuse.sshfs") {
             warning = "\(fs) is a network filesystem: overlay and xattrs misbehave there; set XDG_DATA_HOME to a local disk (e.g. /tmp/$USER or /var/tmp/$USER)"
         }
-        return .init(path: path, filesystem: fs, warning: warning)
+        return .init(path: path, filesystem: fs, warning: warning, source: source, note: note)
     }
 
     static func filesystemType(of path: String) -> String {

@@ -47,6 +47,22 @@ public struct HostReport: Codable, Sendable {
         public var path: String
         public var filesystem: String
         public var warning: String?
+        /// What chose the folder (--root, HUTCH_ROOT, config file, XDG_DATA_HOME, default, local fallback).
+        public var source: String?
+        /// Why the default folder was not used, or why the chosen one is refused.
+        public var note: String?
+    }
+
+    /// Where the store is, as the Store module decided it (the CLI passes it in).
+    public struct StoreChoice: Sendable {
+        public var path: String
+        public var source: String
+        public var note: String?
+        public init(path: String, source: String, note: String?) {
+            self.path = path
+            self.source = source
+            self.note = note
+        }
     }
 
     /// What hutch picks on this machine.
@@ -57,14 +73,15 @@ public struct HostReport: Codable, Sendable {
     }
 
     /// Runs every check for the current user.
-    public static func gather(environment: [String: String] = ProcessInfo.processInfo.environment) -> HostReport {
+    public static func gather(environment: [String: String] = ProcessInfo.processInfo.environment,
+                              store: StoreChoice? = nil) -> HostReport {
         let uid = getuid()
         let user = HostChecks.userName(uid: uid, environment: environment)
         let subuid = HostChecks.subordinateRanges(file: "/etc/subuid", user: user, uid: uid)
         let subgid = HostChecks.subordinateRanges(file: "/etc/subgid", user: user, uid: uid)
         let newuidmap = HostChecks.findExecutable("newuidmap", environment: environment)
         let newgidmap = HostChecks.findExecutable("newgidmap", environment: environment)
-        let storagePath = HostChecks.storageFolder(environment: environment)
+        let storagePath = store?.path ?? HostChecks.storageFolder(environment: environment)
         let userns = HostChecks.userNamespaces(environment: environment)
         let overlay = userns.ok ? HostChecks.kernelOverlay(storage: storagePath, environment: environment)
             : Finding(ok: false, detail: "not tried: user namespaces are not allowed", fix: userns.fix)
@@ -85,7 +102,7 @@ public struct HostReport: Codable, Sendable {
             subuid: subuid, subgid: subgid, newuidmap: newuidmap, newgidmap: newgidmap,
             fuse: fuse, fusermount3: HostChecks.findExecutable("fusermount3", environment: environment),
             kernelOverlay: overlay, seccomp: HostChecks.seccomp(), cgroup: HostChecks.cgroup(uid: uid),
-            storage: HostChecks.storage(path: storagePath), pasta: pasta, slirp4netns: slirp,
+            storage: HostChecks.storage(path: storagePath, source: store?.source, note: store?.note), pasta: pasta, slirp4netns: slirp,
             uses: Choices(unionFilesystem: union, idMapping: mapping, network: network))
     }
 

@@ -30,7 +30,8 @@ extension HostReport {
         add("Cgroup version", cgroup.version)
         add("Cgroup delegated", cgroup.delegated ? "yes (\(cgroup.controllers.joined(separator: " ")))" : "no")
         if let fix = cgroup.fix, !cgroup.delegated { add("", "fix: " + fix) }
-        add("Storage folder", storage.path)
+        add("Storage folder", storage.path + (storage.source.map { " (from \($0))" } ?? ""))
+        if let note = storage.note { add("", "NOTE: " + note) }
         add("Storage filesystem", storage.filesystem)
         if let w = storage.warning { add("", "WARNING: " + w) }
         add("pasta", pasta ?? "missing")

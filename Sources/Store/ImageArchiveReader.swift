@@ -24,7 +24,7 @@ final class ImageArchiveContents {
     init() {}
 
     /// Reads the whole archive; on failure `added` says which blobs it had put in the store.
-    func read(fd: Int32, blobs: BlobStore) throws {
+    func read(fd: Int32, blobs: BlobStore, journal: AdditionJournal? = nil) throws {
         let a = archive_read_new()!
         defer { archive_read_free(a) }
         archive_read_support_filter_all(a)
@@ -69,6 +69,7 @@ final class ImageArchiveContents {
                         keep?.append(contentsOf: bytes)
                     }
                     let existed = blobs.contains(writer.digestSoFar)
+                    if !existed { try journal?.addingBlob(writer.digestSoFar) }
                     let digest = try writer.commit()
                     if !existed { added.insert(digest) }
                     files[path] = digest

@@ -106,7 +106,26 @@ extension Store {
                 try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             }
         } catch { writer.abort(); throw error }
-        let layerDigest = try writer.commit()
+        let journal = try AdditionJournal(directory: journalDirectory)
+        defer { journal.finish() }
+        var added = Set<Digest>(), addedLayers: [Digest] = []
+        do {
+            if !blobs.contains(writer.digestSoFar) {
+                try journal.addingBlob(writer.digestSoFar)
+                added.insert(writer.digestSoFar)
+            }
+            return try recordImport(layerBlob: try writer.commit(), head: head, container: container, source: source,
+                                    message: message, tag: tag, journal: journal, addedLayers: &addedLayers)
+        } catch {
+            // A failed import (a full disk, say) leaves nothing behind.
+            removeUnreferenced(blobs: added, layers: addedLayers)
+            throw error
+        }
+    }
+
+    private func recordImport(layerBlob layerDigest: Digest, head: [UInt8], container: ContainerConfig, source: String,
+                              message: String?, tag: Reference?, journal: AdditionJournal,
+                              addedLayers: inout [Digest]) throws -> Digest {
         let mediaType: String
         if head.starts(with: [0x1f, 0x8b]) {
             mediaType = MediaType.ociLayerGzip
@@ -115,7 +134,12 @@ extension Store {
         } else {
             mediaType = MediaType.ociLayer
         }
-        let layer = try layers.unpack(blobAt: blobs.path(for: layerDigest), lock: lock)
+        var fresh: Digest?
+        let layer = try layers.unpack(blobAt: blobs.path(for: layerDigest), lock: lock) { diffID in
+            try journal.addingLayer(diffID)
+            fresh = diffID
+        }
+        if let fresh { addedLayers.append(fresh) }
         let now = formatRFC3339(Date())
         let config = ImageConfig(created: now, architecture: Platform.host.architecture, config: container,
                                  rootfs: RootFS(diffIDs: [layer.diffID]),

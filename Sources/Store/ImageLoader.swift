@@ -18,11 +18,13 @@ extension Store {
     /// `Loaded image ID: sha256:...` for an image without one.
     public func loadImages(from fd: Int32) throws -> [String] {
         let contents = ImageArchiveContents()
+        let journal = try AdditionJournal(directory: journalDirectory)
+        defer { journal.finish() }
         var newLayers: [Digest] = []
         var needed = Set<Digest>()
         let lines: [String]
         do {
-            try contents.read(fd: fd, blobs: blobs)
+            try contents.read(fd: fd, blobs: blobs, journal: journal)
             let pending: [PendingImage]
             if contents.has("manifest.json") {
                 pending = try dockerArchiveImages(contents)
@@ -45,6 +47,7 @@ extension Store {
                     }
                     needed.insert(layer.digest)
                     if layers.contains(diffID) { continue }
+                    try journal.addingLayer(diffID)
                     try layers.unpack(blobAt: blobs.path(for: layer.digest), expectedDiffID: diffID)
                     newLayers.append(diffID)
                 }
@@ -62,21 +65,6 @@ extension Store {
         }
         removeUnreferenced(blobs: contents.added.subtracting(needed), layers: [])
         return lines
-    }
-
-    /// Deletes these blobs and layers unless an image in the store uses
-    /// them (another process may have recorded one meanwhile).
-    func removeUnreferenced(blobs doomed: Set<Digest>, layers doomedLayers: [Digest]) {
-        _ = try? withLock {
-            var usedBlobs = Set<Digest>(), usedLayers = Set<Digest>()
-            for record in (try? images.load().images.values).map(Array.init) ?? [] {
-                usedBlobs.formUnion([record.id, record.manifestDigest])
-                if let m = try? manifest(of: record) { usedBlobs.formUnion(m.layers.map(\.digest)) }
-                if let c = try? config(of: record.id) { usedLayers.formUnion(c.rootfs.diffIDs) }
-            }
-            for d in doomedLayers where !usedLayers.contains(d) { try? layers.delete(d) }
-            for d in doomed where !usedBlobs.contains(d) { blobs.delete(d) }
-        }
     }
 
     private func configChecked(_ digest: Digest) throws -> ImageConfig {

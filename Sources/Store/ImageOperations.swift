@@ -135,14 +135,16 @@ extension Store {
             }
             // Docker deletes an image only stopped containers use (the
             // lecture's `rmi -f`); their layers stay, so they can still start.
-            let keep = users.isEmpty ? [] : Set((try? config(of: record.id))?.rootfs.diffIDs ?? [])
-            lines += try deleteImageLocked(record, table: table, keepingLayers: keep)
+            lines += try deleteImageLocked(record, table: table)
             return lines
         }
     }
 
-    /// Removes the record, its tags, then the layers and blobs nothing else needs.
-    func deleteImageLocked(_ record: ImageRecord, table: ImageTable, keepingLayers: Set<Digest> = []) throws -> [String] {
+    /// Removes the record, its tags, then the layers and blobs nothing else
+    /// needs. The containers of this image count as users: a stopped one
+    /// keeps the config and layers it runs on (`releaseImage` removes them
+    /// with the last such container).
+    func deleteImageLocked(_ record: ImageRecord, table: ImageTable) throws -> [String] {
         let config = try? config(of: record.id)
         let manifest = try? manifest(of: record)
         var remaining = table
@@ -150,14 +152,8 @@ extension Store {
         remaining.tags = remaining.tags.filter { $0.value != record.id }
         try images.update { $0 = remaining }
         var lines = ["Deleted: " + record.id.description]
-        var stillUsed = keepingLayers
-        var blobsUsed = Set<Digest>()
-        for other in remaining.images.values {
-            blobsUsed.insert(other.id)
-            blobsUsed.insert(other.manifestDigest)
-            if let c = try? self.config(of: other.id) { stillUsed.formUnion(c.rootfs.diffIDs) }
-            if let m = try? self.manifest(of: other) { blobsUsed.formUnion(m.layers.map(\.digest)) }
-        }
+        let used = usedContent()
+        var stillUsed = used.layers
         for diffID in (config?.rootfs.diffIDs ?? []).reversed() where !stillUsed.contains(diffID) {
             if layers.contains(diffID) {
                 try layers.delete(diffID)
@@ -165,7 +161,7 @@ extension Store {
             }
             stillUsed.insert(diffID)
         }
-        for d in [record.id, record.manifestDigest] + (manifest?.layers.map(\.digest) ?? []) where !blobsUsed.contains(d) {
+        for d in [record.id, record.manifestDigest] + (manifest?.layers.map(\.digest) ?? []) where !used.blobs.contains(d) {
             blobs.delete(d)
         }
         return lines

@@ -93,6 +93,13 @@ public final class LayerStore: @unchecked Sendable {
     @discardableResult
     public func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil,
                        ownership: OwnershipMode = .current, lock: FileLock) throws -> LayerRecord {
+        try unpack(blobAt: blobPath, expectedDiffID: expectedDiffID, ownership: ownership, lock: lock, beforeMove: nil)
+    }
+
+    /// `beforeMove` is told the layer's diffID before the layer appears
+    /// under its name (an import journals it there).
+    func unpack(blobAt blobPath: String, expectedDiffID: Digest? = nil, ownership: OwnershipMode = .current,
+                lock: FileLock, beforeMove: ((Digest) throws -> Void)?) throws -> LayerRecord {
         if let d = expectedDiffID, let r = record(d) { return r }
         let staging = try makeStaging()
         defer { staging.release() }
@@ -107,6 +114,7 @@ public final class LayerStore: @unchecked Sendable {
                              syncDirectory: false)
         try lock.withLock {
             if contains(result.diffID) { return }
+            try beforeMove?(result.diffID)
             let target = folder(for: result.diffID)
             if access(target, F_OK) == 0 { try removeTree(target) }   // a half-removed layer
             try check(rename(staging.path, target), "cannot move layer into", target)

@@ -179,6 +179,7 @@ final class LayerUnpacker {
                 archive_entry_set_gid(entry, la_int64_t(myGID))
             }
             let w = archive_write_header(writer, entry)
+            if w == ARCHIVE_WARN && Self.outOfSpace(archive_errno(writer)) { throw writeError(writer, raw) }
             if w < ARCHIVE_WARN {
                 let message = String(cString: archive_error_string(writer))
                 if message.contains("symlink") || message.contains("..") || message.contains("Path contains") {
@@ -189,9 +190,9 @@ final class LayerUnpacker {
             if archive_entry_size(entry) > 0 && archive_entry_hardlink(entry) == nil {
                 try copyData(from: reader, to: writer, name: raw, source: source)
             }
-            if archive_write_finish_entry(writer) < ARCHIVE_WARN {
-                throw StoreError.io("cannot finish \(raw):", path: String(cString: archive_error_string(writer)),
-                                    errno: archive_errno(writer))
+            let finished = archive_write_finish_entry(writer)
+            if finished < ARCHIVE_WARN || (finished == ARCHIVE_WARN && Self.outOfSpace(archive_errno(writer))) {
+                throw writeError(writer, raw)
             }
             entries += 1
             if type == (AE_IFREG) { size += entrySize }
@@ -219,6 +220,15 @@ final class LayerUnpacker {
         return Result(diffID: source.hasher.finalize(), size: size, entries: entries)
     }
 
+    static func outOfSpace(_ e: Int32) -> Bool { e == ENOSPC || e == EDQUOT || e == EIO }
+
+    /// A write into the layer failed: a full disk names the store folder it filled.
+    private func writeError(_ writer: OpaquePointer, _ name: String) -> StoreError {
+        let e = archive_errno(writer)
+        if Self.outOfSpace(e) { return StoreError.io("cannot unpack \(name) into", path: destination, errno: e) }
+        return StoreError.io("cannot write \(name):", path: String(cString: archive_error_string(writer)), errno: e)
+    }
+
     private func copyData(from reader: OpaquePointer, to writer: OpaquePointer, name: String,
                           source: DecompressedSource) throws {
         var buffer: UnsafeRawPointer?
@@ -230,9 +240,10 @@ final class LayerUnpacker {
             if r < ARCHIVE_WARN {
                 throw StoreError.brokenArchive("\(name): " + (source.error ?? String(cString: archive_error_string(reader))))
             }
-            if archive_write_data_block(writer, buffer, length, offset) < ARCHIVE_WARN {
-                throw StoreError.io("cannot write \(name):", path: String(cString: archive_error_string(writer)),
-                                    errno: archive_errno(writer))
+            // libarchive reports a failed write(2) (a full disk) as a mere
+            // ARCHIVE_WARN and goes on: a layer with a truncated file must not be kept.
+            if archive_write_data_block(writer, buffer, length, offset) < ARCHIVE_OK {
+                throw writeError(writer, name)
             }
         }
     }

@@ -32,9 +32,11 @@ public final class Store: @unchecked Sendable {
         layers = try LayerStore(directory: root + "/layers", lock: lock)
         containers = try ContainerStore(directory: root + "/containers")
         images = ImageStore(path: root + "/images.json")
+        try makeDirectory(root + "/journal", mode: 0o700)
         blobs.collectLeftovers()
         layers.collectLeftovers()
         AtomicFile.collectLeftovers(in: root)
+        collectAbandonedAdditions()
     }
 
     /// Opens the store the CLI flags and environment name.

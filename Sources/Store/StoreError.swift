@@ -20,6 +20,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case let .io(what, path, e):
             let reason = String(cString: strerror(e))
             if e == ENOSPC { return "\(what) \(path): no space left on device (the store is unchanged; free some space and retry)" }
+            if e == EDQUOT { return "\(what) \(path): disk quota exceeded (the store is unchanged; free some space and retry)" }
             return "\(what) \(path): \(reason)"
         case let .digestMismatch(expected, actual):
             return "content does not match its digest: expected \(expected), got \(actual)"

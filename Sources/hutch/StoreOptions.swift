@@ -16,13 +16,15 @@ struct StoreOptions: ParsableArguments {
     /// the config too (pull, push, build): the files are read once.
     func openStoreWithConfig() throws -> (store: Store, config: HutchConfig) {
         let config = try HutchConfig.loadAndInstall()
-        return (try Store(location: StoreLocation.resolve(rootOverride: root)), config)
+        return (try Store(location: StoreLocation.choose(rootOverride: root)), config)
     }
 
     /// `--root`, then `$HUTCH_ROOT`, then config.toml's `[storage] root`,
-    /// then `$XDG_DATA_HOME/hutch`: the same for every command.
+    /// then `$XDG_DATA_HOME/hutch`: the same for every command. A default
+    /// folder on NFS (or another filesystem that cannot hold the store) is
+    /// replaced by a local one; an explicit one there is an error.
     func location() throws -> StoreLocation {
         try HutchConfig.loadAndInstall()
-        return StoreLocation.resolve(rootOverride: root)
+        return try StoreLocation.choose(rootOverride: root)
     }
 }

@@ -57,6 +57,9 @@ final class ImageCrashTests: XCTestCase {
                 XCTAssertEqual(r.stdout, "caught\nstatus=137\n", "\(what): \(r.stderr)")
                 assertStoreIsWhole(user, root, env)
                 XCTAssertEqual(Harness.hutch(["images", "-q"], as: user, env: env).stdout, "", what)
+                // The next store operation gave back what the killed one had added (its journal).
+                let left = Harness.sh("ls \(root)/blobs/sha256 \(root)/layers \(root)/journal", as: user)
+                XCTAssertEqual(left.stdout, "\(root)/blobs/sha256:\n\n\(root)/journal:\n\n\(root)/layers:\n", "\(what): orphans left")
             }
             XCTAssertStatus(Harness.hutch(["load", "-i", work + "/big-saved.tar"], as: user, env: env), 0)
             assertStoreIsWhole(user, root, env)
