@@ -49,7 +49,12 @@ public enum NetworkFiles {
 
     /// resolv.conf: `--dns` servers if given; with a private network, pasta's
     /// forwarder; otherwise the host's own nameservers.
-    public static func resolvConf(dns: [String], network: String, hostResolvConf: String) -> String {
+    /// slirp4netns's built-in DNS forwarder, in its default 10.0.2.0/24 network.
+    public static let slirpDNSAddress = "10.0.2.3"
+
+    /// `slirp`: the private network is slirp4netns's (pasta missing), whose
+    /// forwarder has an address of its own.
+    public static func resolvConf(dns: [String], network: String, hostResolvConf: String, slirp: Bool = false) -> String {
         var servers = dns
         var searchLines: [String] = []
         for line in hostResolvConf.split(separator: "\n") {
@@ -66,7 +71,7 @@ public enum NetworkFiles {
                 // A loopback resolver (systemd-resolved's 127.0.0.53) is not
                 // reachable from the container's own loopback; pasta's
                 // forwarder reaches whatever the host uses.
-                servers = [dnsForwardAddress]
+                servers = [slirp ? slirpDNSAddress : dnsForwardAddress]
             default:
                 servers = hostServers.isEmpty ? ["8.8.8.8"] : hostServers
             }

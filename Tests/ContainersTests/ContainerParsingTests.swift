@@ -186,6 +186,8 @@ final class LimitsAndNetworkFilesTests: XCTestCase {
                        "nameserver 1.1.1.1\nsearch lan\n")
         XCTAssertEqual(NetworkFiles.resolvConf(dns: [], network: "private", hostResolvConf: "nameserver 127.0.0.53\n"),
                        "nameserver 169.254.1.1\n")
+        XCTAssertEqual(NetworkFiles.resolvConf(dns: [], network: "private", hostResolvConf: "nameserver 127.0.0.53\n", slirp: true),
+                       "nameserver 10.0.2.3\n")
         XCTAssertEqual(NetworkFiles.resolvConf(dns: [], network: "host", hostResolvConf: "nameserver 10.1.1.1\n"), "nameserver 10.1.1.1\n")
         XCTAssertEqual(NetworkFiles.defaultGateway(routeTable: "Iface\tDestination\tGateway\neth0\t00000000\t0102A8C0\t0003\n"), "192.168.2.1")
     }
