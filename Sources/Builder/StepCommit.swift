@@ -12,9 +12,10 @@ extension ImageBuilder {
         let layer = try store.commitLayer(upper: upper, owners: .current, compressionLevel: 0)
         do {
             try store.layers.adopt(upper: upper, committed: layer)
-        } catch StoreError.unsupportedFilesystem {
-            // The upper cannot be moved in (another file system, or files whose
-            // content lives in a lower layer): the tar just written can be unpacked.
+        } catch is StoreError {
+            // The upper cannot be moved in (another file system, files whose
+            // content lives in a lower layer, a folder it cannot walk): the tar
+            // just written is the layer, unpacked as any other.
             try store.layers.unpack(blobAt: store.blobs.path(for: layer.digest), expectedDiffID: layer.diffID,
                                     ownership: .xattr)
         }
