@@ -47,7 +47,7 @@ extension Store {
             let size = writer.offset
             let digest = try writer.commit()
             return CommittedLayer(digest: digest, diffID: diffID, size: size,
-                                  mediaType: compressionLevel == 0 ? MediaType.ociLayer : MediaType.ociLayerGzip,
+                                  mediaType: compressionLevel > 0 ? MediaType.ociLayerGzip : MediaType.ociLayer,
                                   contentSize: walker.contentSize, entries: walker.entries, skipped: walker.skipped)
         } catch {
             writer.abort()
