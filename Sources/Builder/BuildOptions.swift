@@ -22,15 +22,6 @@ public struct BuildOptions {
     public init() {}
 }
 
-/// The step kinds that write files: each needs an upper directory, a
-/// runner for RUN, and a commit.
-public protocol LayerCommitting {
-    /// Turns an upper directory (kernel-overlay format: xattr whiteouts,
-    /// override_stat owners) into a stored layer; returns its diffID, the
-    /// digest of the uncompressed OCI tar that is also its blob.
-    func commitLayer(upperDirectory: String) throws -> (diffID: Digest, blob: Descriptor)
-}
-
 /// Runs one RUN over a stage's layers with a fresh upper directory.
 public protocol RunStepExecuting {
     /// Returns the command's exit status.

@@ -11,7 +11,6 @@ public enum BuildSession {
         let loaded = try BuildContext.load(context: context, file: file)
         let output = BuildOutput(quiet: options.quiet)
         let builder = try ImageBuilder(store: store, context: loaded, options: options, output: output,
-                                       committer: LayerCommitter(store: store),
                                        runner: runner ?? SandboxRunner.default(store: store, config: config),
                                        resolver: StoreImageResolver(store: store, config: config))
         return try builder.build()

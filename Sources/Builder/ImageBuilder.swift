@@ -14,7 +14,6 @@ public final class ImageBuilder {
     public let output: BuildOutput
     let cache: BuildCache
     let workspace: BuildWorkspace
-    var committer: LayerCommitting
     var runner: RunStepExecuting?
     var resolver: BaseImageResolving
     /// Finished stages by index, for FROM <stage>, COPY --from and RUN --mount from=.
@@ -24,14 +23,13 @@ public final class ImageBuilder {
     var declaredArguments = Set<String>()
 
     public init(store: Store, context: BuildContext, options: BuildOptions, output: BuildOutput,
-                committer: LayerCommitting, runner: RunStepExecuting?, resolver: BaseImageResolving) throws {
+                runner: RunStepExecuting?, resolver: BaseImageResolving) throws {
         self.store = store
         self.context = context
         self.options = options
         self.output = output
         self.cache = BuildCache(directory: store.root + "/build-cache")
         self.workspace = try BuildWorkspace(directory: store.root + "/build")
-        self.committer = committer
         self.runner = runner
         self.resolver = resolver
     }

@@ -1,3 +1,4 @@
+import Store
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,17 +36,17 @@ public struct LayerView: FileTree {
         for index in dir.layerIndices {
             let host = hostPath(index, path)
             guard let st = lstatEntry(host) else { continue }
-            if OverlayMarker.isWhiteout(host, st) { break }
+            if Whiteouts.isWhiteout(path: host, st: st) { break }
             if found == nil {
                 found = (index, st)
                 guard kind(of: st) == .directory else { break }
                 contributing.append(index)
-                if OverlayMarker.isOpaque(host) { break }
+                if Whiteouts.isOpaque(path: host) { break }
             } else {
                 // A non-directory below a directory is hidden, and hides what is under it.
                 guard kind(of: st) == .directory else { break }
                 contributing.append(index)
-                if OverlayMarker.isOpaque(host) { break }
+                if Whiteouts.isOpaque(path: host) { break }
             }
         }
         guard let (layer, st) = found else { return nil }
@@ -104,8 +105,8 @@ public struct LayerView: FileTree {
     func makeEntry(_ host: String, _ path: [String], _ st: stat) -> TreeEntry {
         let k = kind(of: st)
         var uid = UInt32(st.st_uid), gid = UInt32(st.st_gid), mode = UInt32(st.st_mode) & 0o7777
-        if let override = OverrideStat.read(host) {
-            uid = override.uid; gid = override.gid; mode = override.mode
+        if k != .symlink, let override = Whiteouts.overrideStat(path: host) {
+            uid = override.uid; gid = override.gid; mode = override.mode & 0o7777
         } else if hostOwnerIsRoot && st.st_uid == getuid() {
             uid = 0; gid = 0
         }
@@ -122,7 +123,7 @@ public struct LayerView: FileTree {
         for index in merged.layerIndices {
             let host = hostPath(index, merged.path)
             for name in try directoryNames(host) where !seen.contains(name) && !hidden.contains(name) {
-                if let st = lstatEntry(host + "/" + name), OverlayMarker.isWhiteout(host + "/" + name, st) {
+                if let st = lstatEntry(host + "/" + name), Whiteouts.isWhiteout(path: host + "/" + name, st: st) {
                     hidden.insert(name)
                 } else {
                     seen.insert(name)

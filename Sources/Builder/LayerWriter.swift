@@ -1,3 +1,4 @@
+import Store
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,7 +60,7 @@ public final class LayerWriter {
 
     func makeDirectory(_ hostPath: String, mode: UInt32, owner: Ownership, mtime: timespec?) throws {
         if mkdir(hostPath, 0o700) != 0 && errno != EEXIST { throw BuildError.errno("mkdir", hostPath) }
-        try OverrideStat(uid: owner.uid, gid: owner.gid, mode: mode).write(hostPath)
+        try Whiteouts.setOverrideStat(.init(uid: owner.uid, gid: owner.gid, mode: mode & 0o7777), path: hostPath)
         pendingDirectories.append((hostPath, mode, mtime))
     }
 
@@ -112,7 +113,7 @@ public final class LayerWriter {
 
     func finishFile(_ fd: Int32, _ hostPath: String, mode: UInt32, owner: Ownership, mtime: timespec?) throws {
         guard fchmod(fd, mode_t(mode & 0o7777)) == 0 else { throw BuildError.errno("chmod", hostPath) }
-        try OverrideStat(uid: owner.uid, gid: owner.gid, mode: mode).write(hostPath)
+        try Whiteouts.setOverrideStat(.init(uid: owner.uid, gid: owner.gid, mode: mode & 0o7777), path: hostPath)
         if let mtime {
             var times = [mtime, mtime]
             _ = futimens(fd, &times)

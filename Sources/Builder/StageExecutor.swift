@@ -202,17 +202,6 @@ extension ImageBuilder {
         try commit(scratch.upper, state: &state)
     }
 
-    func commit(_ upper: String, state: inout StageState) throws {
-        let (diffID, blob) = try committer.commitLayer(upperDirectory: upper)
-        state.image.rootfs.diffIDs.append(diffID)
-        state.layers.append(blob)
-    }
-
-    /// A layer made by a build is stored as its uncompressed tar, so its blob digest is its diffID.
-    func layerDescriptor(_ diffID: Digest) -> Descriptor {
-        Descriptor(mediaType: MediaType.ociLayer, digest: diffID, size: store.blobs.size(of: diffID) ?? 0)
-    }
-
     func sourceTree(from: String?, state: StageState) throws -> FileTree {
         guard let from else { return context.tree }
         if let dockerfile, let index = BuildPlan.earlierStage(from, before: Int.max, in: dockerfile, byIndex: true),

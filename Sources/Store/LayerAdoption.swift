@@ -102,11 +102,19 @@ final class UpperNormalizer {
                 continue
             }
             guard type == S_IFDIR || type == S_IFREG else { continue }
-            let fd = openat(dirFD, name, (type == S_IFDIR ? O_RDONLY | O_DIRECTORY : O_PATH) | O_NOFOLLOW | O_CLOEXEC)
+            // O_PATH, so a folder of mode 0000 opens too; whileSearchable lets us into it.
+            let fd = openat(dirFD, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { throw StoreError.io("cannot open", path: path + "/" + name, errno: errno) }
             defer { close(fd) }
             try dropBookkeeping(fd: fd, path: path + "/" + name)
-            if type == S_IFDIR { try walk(fd, path: path + "/" + name) }
+            if type == S_IFDIR {
+                try whileSearchable(fd, st) {
+                    let dir = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    if dir < 0 { throw StoreError.io("cannot open", path: path + "/" + name, errno: errno) }
+                    defer { close(dir) }
+                    try walk(dir, path: path + "/" + name)
+                }
+            }
         }
     }
 

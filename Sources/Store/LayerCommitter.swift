@@ -34,6 +34,8 @@ extension Store {
     /// - owners: how on-disk owners become the layer's (see `OwnerMapping`).
     /// - excluding: paths relative to `upper` left out with all they hold
     ///   (a builder's own bookkeeping).
+    /// - compressionLevel: gzip's 1...9; 0 stores the tar as it is (its
+    ///   digest is then its diffID), as a builder's local layers are kept.
     public func commitLayer(upper: String, owners: OwnerMapping = .current, excluding: Set<String> = [],
                             compressionLevel: Int = 6) throws -> CommittedLayer {
         let writer = try blobs.beginWrite()
@@ -44,7 +46,8 @@ extension Store {
             let diffID = try stream.finish()
             let size = writer.offset
             let digest = try writer.commit()
-            return CommittedLayer(digest: digest, diffID: diffID, size: size, mediaType: MediaType.ociLayerGzip,
+            return CommittedLayer(digest: digest, diffID: diffID, size: size,
+                                  mediaType: compressionLevel > 0 ? MediaType.ociLayerGzip : MediaType.ociLayer,
                                   contentSize: walker.contentSize, entries: walker.entries, skipped: walker.skipped)
         } catch {
             writer.abort()
@@ -55,10 +58,11 @@ extension Store {
 
 /// tar (hashed as it passes, for the diffID) -> gzip -> blob. libarchive
 /// writes both: a pax tar archive whose output callback feeds a "raw"
-/// archive with a gzip filter.
+/// archive with a gzip filter. At compression level 0 the tar goes to the
+/// blob as it is.
 final class LayerStream {
     let tar: OpaquePointer
-    let gzip: OpaquePointer
+    let gzip: OpaquePointer?
     let blob: BlobWriter
     var hasher = DigestHasher()
     var failure: Error?
@@ -66,10 +70,37 @@ final class LayerStream {
 
     init(blob: BlobWriter, compressionLevel: Int) throws {
         self.blob = blob
-        gzip = archive_write_new()
         tar = archive_write_new()
+        gzip = compressionLevel > 0 ? archive_write_new() : nil
         let context = Unmanaged.passUnretained(self).toOpaque()
+        if let gzip { try LayerStream.openGzip(gzip, context: context, level: compressionLevel) }
 
+        archive_write_set_format_pax_restricted(tar)
+        // Docker and the Go tar reader read xattrs from SCHILY.xattr.* records.
+        archive_write_set_format_option(tar, "pax", "xattrheader", "SCHILY")
+        archive_write_set_bytes_per_block(tar, 10240)
+        archive_write_set_bytes_in_last_block(tar, 1)
+        guard archive_write_open(tar, context, nil, { _, context, buffer, length in
+            let me = Unmanaged<LayerStream>.fromOpaque(context!).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
+            me.hasher.update(bytes)
+            guard let gzip = me.gzip else {
+                do { try me.blob.write(bytes) } catch {
+                    me.failure = error
+                    return -1
+                }
+                return length
+            }
+            let n = archive_write_data(gzip, buffer, length)
+            if n < 0 {
+                if me.failure == nil { me.failure = LayerStream.error(gzip, "cannot compress the layer") }
+                return -1
+            }
+            return length
+        }, nil) == ARCHIVE_OK else { throw LayerStream.error(tar, "cannot start the layer's tar stream") }
+    }
+
+    private static func openGzip(_ gzip: OpaquePointer, context: UnsafeMutableRawPointer, level compressionLevel: Int) throws {
         archive_write_add_filter_gzip(gzip)
         // No timestamp in the gzip header: the same tree gives the same digest.
         archive_write_set_filter_option(gzip, "gzip", "timestamp", nil)
@@ -90,28 +121,11 @@ final class LayerStream {
         archive_entry_set_pathname(body, "layer.tar")
         archive_entry_set_filetype(body, AE_IFREG)
         guard archive_write_header(gzip, body) == ARCHIVE_OK else { throw LayerStream.error(gzip, "cannot start the layer's gzip stream") }
-
-        archive_write_set_format_pax_restricted(tar)
-        // Docker and the Go tar reader read xattrs from SCHILY.xattr.* records.
-        archive_write_set_format_option(tar, "pax", "xattrheader", "SCHILY")
-        archive_write_set_bytes_per_block(tar, 10240)
-        archive_write_set_bytes_in_last_block(tar, 1)
-        guard archive_write_open(tar, context, nil, { _, context, buffer, length in
-            let me = Unmanaged<LayerStream>.fromOpaque(context!).takeUnretainedValue()
-            let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-            me.hasher.update(bytes)
-            let n = archive_write_data(me.gzip, buffer, length)
-            if n < 0 {
-                if me.failure == nil { me.failure = LayerStream.error(me.gzip, "cannot compress the layer") }
-                return -1
-            }
-            return length
-        }, nil) == ARCHIVE_OK else { throw LayerStream.error(tar, "cannot start the layer's tar stream") }
     }
 
     deinit {
         archive_write_free(tar)
-        archive_write_free(gzip)
+        if let gzip { archive_write_free(gzip) }
     }
 
     static func error(_ a: OpaquePointer, _ what: String) -> StoreError {
@@ -138,7 +152,7 @@ final class LayerStream {
     func finish() throws -> Digest {
         closed = true
         if archive_write_close(tar) != ARCHIVE_OK || failure != nil { throw failed("cannot finish the layer's tar stream") }
-        if archive_write_close(gzip) != ARCHIVE_OK || failure != nil {
+        if let gzip, archive_write_close(gzip) != ARCHIVE_OK || failure != nil {
             throw failure ?? LayerStream.error(gzip, "cannot finish the layer's gzip stream")
         }
         return hasher.finalize()

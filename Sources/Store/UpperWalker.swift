@@ -110,7 +110,7 @@ final class UpperWalker {
                 if opaque { try writeMarker(path + "/" + Whiteouts.ociOpaqueMarker) }
                 let child = try openDirectory(dirFD, name, path: path, st: st)
                 defer { close(child) }
-                try walkDirectory(child, prefix: path + "/")
+                try whileSearchable(child, st) { try walkDirectory(child, prefix: path + "/") }
             }
         }
     }
@@ -261,4 +261,16 @@ final class UpperWalker {
         }
         return result.sorted { $0.0 < $1.0 }
     }
+}
+
+/// Runs `body` with the folder open as `fd` readable and searchable when the
+/// user owns it: a layer may hold a folder whose mode (0600, 0000) would keep
+/// its owner from listing or reaching what it holds. The mode is put back after.
+func whileSearchable(_ fd: Int32, _ st: stat, _ body: () throws -> Void) rethrows {
+    let mode = st.st_mode & 0o7777
+    // Through /proc: fchmod refuses an O_PATH descriptor.
+    let proc = Whiteouts.procPath(fd)
+    guard mode & 0o500 != 0o500, st.st_uid == getuid(), chmod(proc, mode | 0o500) == 0 else { return try body() }
+    defer { chmod(proc, mode) }
+    try body()
 }

@@ -124,4 +124,31 @@ public enum Whiteouts {
     static func setOverrideStat(_ s: OverrideStat, fd: Int32) throws {
         try set(overrideStatXattr, s.text, fd: fd)
     }
+
+    /// Records `s` on the file or folder at `path` (not following a final
+    /// symlink). A symlink is left as it is: Linux keeps no user xattrs on
+    /// symlinks, so their owner is not kept, as in containers/storage.
+    public static func setOverrideStat(_ s: OverrideStat, path: String) throws {
+        let fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { throw StoreError.io("cannot record ownership on", path: path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK { return }
+        do { try setOverrideStat(s, fd: fd) } catch StoreError.io(_, _, let e) {
+            if e == ENOTSUP || e == EOPNOTSUPP {
+                throw StoreError.unsupportedFilesystem("cannot record ownership on \(path): its file system has no user xattrs")
+            }
+            throw StoreError.io("cannot record ownership on", path: path, errno: e)
+        }
+    }
+
+    /// Whether the entry at `path`, whose lstat is `st`, is a whiteout in
+    /// either form overlay reads (a 0/0 character device, or the xattr form).
+    public static func isWhiteout(path: String, st: stat) -> Bool {
+        switch st.st_mode & S_IFMT {
+        case S_IFCHR: return st.st_rdev == 0
+        case S_IFREG: return st.st_size == 0 && isWhiteout(path: path)
+        default: return false
+        }
+    }
 }

@@ -1,8 +1,12 @@
 import Foundation
 @testable import Builder
+import CArchive   // <sys/xattr.h>, which Glibc's module leaves out
+import Store
 #if canImport(Glibc)
 import Glibc
 #endif
+
+typealias OverrideStat = Whiteouts.OverrideStat
 
 /// A scratch folder with helpers to lay out files, removed at deinit.
 final class TempTree {
@@ -63,7 +67,7 @@ final class TempTree {
 
     func mode(_ rel: String) -> UInt32? { lstatEntry(path + "/" + rel).map { UInt32($0.st_mode) & 0o7777 } }
 
-    func owner(_ rel: String) -> OverrideStat? { OverrideStat.read(path + "/" + rel) }
+    func owner(_ rel: String) -> OverrideStat? { Whiteouts.overrideStat(path: path + "/" + rel) }
 
     /// Every path below the folder, sorted, folders with a trailing "/".
     func listing(_ rel: String = "") -> [String] {

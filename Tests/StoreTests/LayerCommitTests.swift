@@ -115,6 +115,22 @@ final class LayerCommitTests: XCTestCase {
         XCTAssertEqual(c.entries, 1)
     }
 
+    /// Level 0 (a builder's local layers): the blob is the tar itself, so
+    /// its digest is the diffID, and it gives the same tar as gzip does.
+    func testUncompressedCommitIsTheTarItself() throws {
+        let a = try unpack([TarEntry("a", .file("hello")), TarEntry("d/", .dir), TarEntry("d/.wh.x", .file(""))])
+        let gzip = try store.commitLayer(upper: store.layers.path(for: a.diffID))
+        let plain = try store.commitLayer(upper: store.layers.path(for: a.diffID), compressionLevel: 0)
+        XCTAssertEqual(plain.digest, plain.diffID)
+        XCTAssertEqual(plain.diffID, gzip.diffID)
+        XCTAssertEqual(plain.mediaType, MediaType.ociLayer)
+        XCTAssertEqual(gzip.mediaType, MediaType.ociLayerGzip)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: store.blobs.path(for: plain.digest)))
+        XCTAssertEqual(Int64(bytes.count), plain.size)
+        XCTAssertEqual(Digest.sha256(of: bytes), plain.digest)
+        XCTAssertEqual(bytes.count % 512, 0)
+    }
+
     /// An upper as kernel overlay leaves it: 0/0 device whiteouts, xattr
     /// whiteouts, trusted and user opaque markers, overlay bookkeeping,
     /// plus hostile things: a socket, a symlink loop, paths past PATH_MAX.

@@ -7,6 +7,9 @@ set -euo pipefail
 ROOT=${1:?usage: 50-build.sh E2E_ROOT}
 USER_NAME=hutch-sub
 RUNS=${BENCH_RUNS:-5}
+# BENCH_ROWS="run-5000-files" (space-separated) times only those rows.
+ROWS=" ${BENCH_ROWS:-lecture-cold lecture-cached multi-stage run-5000-files run-python} "
+want() { [[ "$ROWS" == *" $1 "* ]]; }
 WORK=$ROOT/bench-build
 FIXTURE=$ROOT/fixtures/debian-python3.tar
 [ -s "$FIXTURE" ] || { echo "## Builds"; echo; echo "missing $FIXTURE (Tests/harness/setup.sh makes it)"; exit 1; }
@@ -17,6 +20,8 @@ as_user() {
         XDG_RUNTIME_DIR="$WORK/run" LANG=C.UTF-8 "$@"
 }
 as_user mkdir -p "$WORK/run" "$WORK/lecture" "$WORK/multi/app" "$WORK/many"
+# podman refuses a runroot longer than 50 characters: its own short folder.
+PODMAN_RUN=$(as_user mktemp -d /tmp/hutch-bench-podman-XXXXXX)
 
 # The three projects.
 as_user sh -c "cat > '$WORK/lecture/Dockerfile'" <<'D'
@@ -58,8 +63,8 @@ as_user hutch import "$FIXTURE" python:latest >/dev/null
 # runc, cgroupfs and file events: crun refuses this machine's hybrid cgroups, and the
 # test user has no systemd session.
 PODMAN_OPTS="--cgroup-manager=cgroupfs --events-backend=file --runtime runc"
-PODMAN_K="podman --root $WORK/podman-overlay --runroot $WORK/run/podman-overlay $PODMAN_OPTS --storage-driver overlay"
-PODMAN_F="podman --root $WORK/podman-fuse --runroot $WORK/run/podman-fuse $PODMAN_OPTS --storage-driver overlay --storage-opt overlay.mount_program=/usr/bin/fuse-overlayfs"
+PODMAN_K="podman --root $WORK/podman-overlay --runroot $PODMAN_RUN/overlay $PODMAN_OPTS --storage-driver overlay"
+PODMAN_F="podman --root $WORK/podman-fuse --runroot $PODMAN_RUN/fuse $PODMAN_OPTS --storage-driver overlay --storage-opt overlay.mount_program=/usr/bin/fuse-overlayfs"
 as_user $PODMAN_K import "$FIXTURE" python:latest >/dev/null 2>"$WORK/podman-overlay.err" || echo "(podman import on the kernel overlay failed)" >&2
 as_user $PODMAN_F import "$FIXTURE" python:latest >/dev/null 2>"$WORK/podman-fuse.err" || echo "(podman import on fuse-overlayfs failed)" >&2
 
@@ -69,6 +74,7 @@ row() { # name dir flags
     CMD[$name-hutch]="hutch build -q $flags -t b-$name $dir >/dev/null"
     CMD[$name-podman-overlay]="$PODMAN_K build -q --network host $flags -t b-$name $dir >/dev/null"
     CMD[$name-podman-fuse]="$PODMAN_F build -q --network host $flags -t b-$name $dir >/dev/null"
+    want "$name" || return 0
     as_user hyperfine --style none --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/$name.json" \
         -n hutch "${CMD[$name-hutch]}" -n podman-overlay "${CMD[$name-podman-overlay]}" \
         -n podman-fuse "${CMD[$name-podman-fuse]}" >/dev/null 2>&1 || true
@@ -81,7 +87,7 @@ row run-5000-files "$WORK/many" "--no-cache"
 CMD[run-python-hutch]="hutch run --rm --network none python:latest python3 -c pass"
 CMD[run-python-podman-overlay]="$PODMAN_K run --rm --network none python:latest python3 -c pass"
 CMD[run-python-podman-fuse]="$PODMAN_F run --rm --network none python:latest python3 -c pass"
-as_user hyperfine --style none --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/run-python.json" \
+want run-python && as_user hyperfine --style none --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/run-python.json" \
     -n hutch "${CMD[run-python-hutch]}" -n podman-overlay "${CMD[run-python-podman-overlay]}" \
     -n podman-fuse "${CMD[run-python-podman-fuse]}" >/dev/null 2>&1 || true
 
@@ -114,12 +120,13 @@ echo
 echo "| build | hutch | podman (overlay) | podman (fuse-overlayfs) | hutch/podman overlay | hutch/podman fuse |"
 echo "|---|---|---|---|---|---|"
 for name in lecture-cold lecture-cached multi-stage run-5000-files run-python; do
+    want "$name" || continue
     h=$(median $name hutch); k=$(median $name podman-overlay); f=$(median $name podman-fuse)
     echo "| $name | $(fmt "$h") | $(fmt "$k") | $(fmt "$f") | $(ratio "$h" "$k") | $(ratio "$h" "$f") |"
 done
 echo
 echo "The last row is not a build: \`run --rm python:latest python3 -c pass\`, a container of the image from start to end."
 echo "A \"failed\" cell: that command did not succeed here (see the commands above)."
-as_user podman --root "$WORK/podman-overlay" --runroot "$WORK/run/podman-overlay" unshare rm -rf "$WORK/podman-overlay" 2>/dev/null || true
-as_user podman --root "$WORK/podman-fuse" --runroot "$WORK/run/podman-fuse" unshare rm -rf "$WORK/podman-fuse" 2>/dev/null || true
-rm -rf "$WORK"
+as_user podman --root "$WORK/podman-overlay" --runroot "$PODMAN_RUN/overlay" unshare rm -rf "$WORK/podman-overlay" 2>/dev/null || true
+as_user podman --root "$WORK/podman-fuse" --runroot "$PODMAN_RUN/fuse" unshare rm -rf "$WORK/podman-fuse" 2>/dev/null || true
+rm -rf "$WORK" "$PODMAN_RUN"
