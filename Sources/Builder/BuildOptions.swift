@@ -18,6 +18,8 @@ public struct BuildOptions {
     public var iidfile: String?
     /// The caller's environment, for `--build-arg NAME` without a value.
     public var environment: [String: String] = [:]
+    /// `--secret` and `--ssh`, for RUN's secret and ssh mounts.
+    public var secrets = BuildSecrets()
 
     public init() {}
 }
@@ -49,6 +51,8 @@ public struct RunStep {
     public var network: String
     /// Extra mounts (`--mount=type=cache|bind`), host folder to container path.
     public var mounts: [RunStepMount]
+    /// `--mount=type=tmpfs`: `PATH[:size=N]`, as `run --tmpfs` takes them.
+    public var tmpfs: [String] = []
     /// A Dockerfile location for messages ("Dockerfile:5").
     public var location: String
     /// `-q`: the command's output is not shown.

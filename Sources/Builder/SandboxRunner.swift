@@ -65,6 +65,7 @@ public struct SandboxRunner: RunStepExecuting {
         runOptions.user = step.user.flatMap { $0.isEmpty ? nil : $0 }
         runOptions.network = step.network
         runOptions.volumes = step.mounts.map { "\($0.source):\($0.target)\($0.readOnly ? ":ro" : "")" }
+        runOptions.tmpfs = step.tmpfs
         // Docker creates a RUN's working folder when it is missing.
         try? FileManager.default.createDirectory(atPath: mountpoint + step.workdir, withIntermediateDirectories: true)
         var spec = try SandboxSpec.forRootfs(mountpoint, command: step.argv, options: runOptions,

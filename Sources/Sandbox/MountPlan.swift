@@ -89,10 +89,11 @@ public enum MountPlan {
             }
             ops.append(.bind(source: volume.source, target: target, recursive: true, readOnly: volume.readOnly))
         }
-        for path in spec.tmpfs {
-            let target = try RootfsPath.resolve(path, in: spec.rootfs)
+        for text in spec.tmpfs {
+            let tmpfs = try TmpfsOption.parse(text)
+            let target = try RootfsPath.resolve(tmpfs.path, in: spec.rootfs)
             guard !target.isEmpty else { throw SandboxError.invalidOption("invalid --tmpfs /: cannot mount over the container's root") }
-            ops += [.mkdir(target), .mount(fstype: "tmpfs", target: target, flags: nosuid | nodev, data: "mode=1777")]
+            ops += [.mkdir(target), .mount(fstype: "tmpfs", target: target, flags: tmpfs.flags, data: tmpfs.data)]
         }
         // Docker creates a missing working directory.
         let workdir = try RootfsPath.resolve(spec.workdir, in: spec.rootfs)

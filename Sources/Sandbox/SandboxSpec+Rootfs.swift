@@ -129,9 +129,7 @@ extension SandboxSpec {
             }
             return volume
         }
-        for path in options.tmpfs where !path.hasPrefix("/") {
-            throw SandboxError.invalidOption("invalid --tmpfs '\(path)': the path must be absolute")
-        }
+        for text in options.tmpfs { _ = try TmpfsOption.parse(text) }
         let security = try SecurityOptions.parse(options.securityOpts)
         var caps = try CapabilitySet.resolve(add: options.capAdd, drop: options.capDrop)
         if !options.capAdd.isEmpty || !options.capDrop.isEmpty { caps.bits &= CapabilitySet.all.bits }

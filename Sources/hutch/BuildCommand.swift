@@ -32,6 +32,10 @@ struct BuildCommand: ParsableCommand {
     var labels: [String] = []
     @Option(help: "Write the image ID to this file.")
     var iidfile: String?
+    @Option(help: ArgumentHelp("A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR.", valueName: "spec"))
+    var secret: [String] = []
+    @Option(help: ArgumentHelp("An SSH agent for RUN --mount=type=ssh: default (uses $SSH_AUTH_SOCK) or ID=SOCKET.", valueName: "spec"))
+    var ssh: [String] = []
     @Option(help: "Network for RUN instructions: default, none or host.")
     var network: String?
     @Option(help: "Target platform (only the machine's own is supported).")
@@ -97,6 +101,8 @@ struct BuildCommand: ParsableCommand {
         options.network = network
         options.iidfile = iidfile
         options.environment = ProcessInfo.processInfo.environment
+        for spec in secret { try options.secrets.addSecret(spec, environment: options.environment) }
+        for spec in ssh { try options.secrets.addAgent(spec, environment: options.environment) }
         let (store, config) = try storeOptions.openStoreWithConfig()
         do {
             _ = try BuildSession.run(context: context, file: file, options: options, store: store, config: config,

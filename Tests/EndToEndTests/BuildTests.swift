@@ -272,6 +272,44 @@ final class BuildTests: XCTestCase {
         }
     }
 
+    /// RUN --mount=type=tmpfs|secret|ssh with --secret and --ssh: each is
+    /// there during its RUN, and nothing of them (stubs, secret bytes) is in
+    /// the image; a required secret not given is a clear error.
+    func testTmpfsSecretAndSSHMounts() throws {
+        try Harness.forEachUser { user in
+            try withSetup(user) { s in
+                try s.write(["token.txt": "s3cret-value", "Dockerfile": """
+                    FROM python:latest
+                    RUN --mount=type=tmpfs,target=/scratch,size=1048576 echo x > /scratch/f && grep ' /scratch tmpfs ' /proc/mounts > /tmpfs-seen
+                    RUN --mount=type=secret,id=token grep -qx 's3cret-.*' /run/secrets/token && stat -c %a /run/secrets/token > /secret-mode
+                    RUN --mount=type=secret,id=token,env=TOKEN,target=/etc/tok test "${TOKEN#s3cret}" = -value && test -f /etc/tok
+                    RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent
+                    RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /agent
+                    """])
+                XCTAssertStatus(Harness.run(["/usr/bin/python3", "-c",
+                                             "import socket; socket.socket(socket.AF_UNIX).bind('\(s.dir)/agent.sock')"], as: user), 0)
+                let build = s.hutch(["build", "--secret", "id=token,src=\(s.context)/token.txt", "--ssh", "default=\(s.dir)/agent.sock",
+                                     "-t", "mounts", s.context])
+                XCTAssertStatus(build, 0)
+                let look = s.hutch(["run", "--rm", "--network", "none", "mounts", "sh", "-c",
+                                    "cat /tmpfs-seen /secret-mode /agent; ls -a /run; test -e /scratch || echo no-scratch; test -e /etc/tok || echo no-tok"])
+                XCTAssertStatus(look, 0)
+                XCTAssertTrue(look.stdout.contains(" /scratch tmpfs "), look.stdout)
+                XCTAssertTrue(look.stdout.contains("\n400\n/run/buildkit/ssh_agent.0\n"), look.stdout)
+                XCTAssertFalse(look.stdout.contains("secrets") || look.stdout.contains("buildkit\n"), look.stdout)
+                XCTAssertTrue(look.stdout.hasSuffix("no-scratch\nno-tok\n"), look.stdout)
+                let saved = Harness.sh("HUTCH_ROOT=\(s.store) \(Harness.hutch) save mounts | grep -c s3cret-value", as: user)
+                // The Dockerfile never spells the whole value, so only a leak could put it in the image.
+                XCTAssertEqual(saved.stdout, "0\n", "the secret is in the saved image")
+
+                try s.write(["Dockerfile": "FROM python:latest\nRUN --mount=type=secret,id=needed,required cat /run/secrets/needed\n"])
+                let refused = s.hutch(["build", "-t", "refused", s.context])
+                XCTAssertStatus(refused, 1)
+                XCTAssertTrue(refused.stderr.contains("secret needed: not provided"), refused.stderr)
+            }
+        }
+    }
+
     func testErrorsNameTheFileAndLine() throws {
         try Harness.forEachUser { user in
             try withSetup(user) { s in

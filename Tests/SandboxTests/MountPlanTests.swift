@@ -68,6 +68,21 @@ final class MountPlanTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(ops.firstIndex(of: .mkdir("run/x"))), try XCTUnwrap(ops.firstIndex(of: .pivot)))
     }
 
+    func testTmpfsOptions() throws {
+        let plain = try TmpfsOption.parse("/run")
+        XCTAssertEqual(plain, TmpfsOption(path: "/run", data: "mode=1777", flags: UInt(MS_NOSUID | MS_NODEV)))
+        let sized = try TmpfsOption.parse("/cache:rw,size=64m,mode=755,noexec")
+        XCTAssertEqual(sized, TmpfsOption(path: "/cache", data: "mode=755,size=64m", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)))
+        XCTAssertEqual(try TmpfsOption.parse("/ro:ro").flags & UInt(MS_RDONLY), UInt(MS_RDONLY))
+        for bad in ["run", "/run:size=", "/run:size=1x", "/run:mode=", "/run:mode=8", "/run:foo", "/run:ro=1", ":size=1m"] {
+            XCTAssertThrowsError(try TmpfsOption.parse(bad), bad)
+        }
+        var options = RunOptions()
+        options.tmpfs = ["/run/y:size=1m"]
+        let ops = try MountPlan.operations(for: try spec(options))
+        XCTAssertTrue(ops.contains(.mount(fstype: "tmpfs", target: "run/y", flags: UInt(MS_NOSUID | MS_NODEV), data: "mode=1777,size=1m")))
+    }
+
     func testBadInputIsRejected() {
         let cases: [(RunOptions) -> RunOptions] = [
             { var o = $0; o.volumes = ["relative:/x"]; return o },
@@ -75,6 +90,9 @@ final class MountPlanTests: XCTestCase {
             { var o = $0; o.volumes = ["/tmp:/"]; return o },
             { var o = $0; o.volumes = ["/tmp:relative"]; return o },
             { var o = $0; o.tmpfs = ["relative"]; return o },
+            { var o = $0; o.tmpfs = ["/run:size=lots"]; return o },
+            { var o = $0; o.tmpfs = ["/run:mode=999"]; return o },
+            { var o = $0; o.tmpfs = ["/run:uid=0"]; return o },
             { var o = $0; o.workdir = "relative"; return o },
             { var o = $0; o.user = "nosuchuser"; return o },
             { var o = $0; o.network = "bridge0"; return o },
