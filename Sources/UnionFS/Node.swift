@@ -20,6 +20,8 @@ final class Node {
     /// Known at lookup: its top-most copy has these xattrs.
     var override: OwnershipOverride?
     var hasSecurityXattrs: Bool
+    /// For a metadata-only copy in the upper: where its data is read from.
+    var dataSource: DataRef?
     /// Kernel references (lookup count); the node stays alive while > 0.
     var lookups: UInt64 = 0
     /// Children the kernel holds, by name.
@@ -174,15 +176,18 @@ final class NodeTable {
         }
     }
 
-    /// After a directory's whole subtree moved to the upper layer.
-    func markSubtreeUpper(_ node: Node) {
+    /// After a directory's whole subtree moved to the upper layer; returns
+    /// the non-directories held in it.
+    @discardableResult
+    func markSubtreeUpper(_ node: Node) -> [Node] {
         lock.locked {
-            var stack = [node]
+            var stack = [node], files: [Node] = []
             while let n = stack.popLast() {
                 n.layer = 0
-                if n.isDirectory { n.dirLayers = [0] }
+                if n.isDirectory { n.dirLayers = [0] } else { files.append(n) }
                 stack.append(contentsOf: n.children.values)
             }
+            return files
         }
     }
 }
