@@ -28,6 +28,9 @@ final class Node {
     var children: [String: Node] = [:]
     /// Set once every name is gone (unlinked while open).
     var unlinked = false
+    /// Descriptors the kernel holds open on it: fstat of a file unlinked
+    /// while open reaches us without one (the kernel passes no handle).
+    var openFDs: [Int32] = []
     /// The merged listing being read without opendir (the kernel fills its
     /// readdir cache from offset 0 on), dropped once read to the end.
     var listing: [MergedEntry]?
@@ -131,6 +134,12 @@ final class NodeTable {
                 Unmanaged.passUnretained(node).release()
             }
         }
+    }
+
+    func opened(_ node: Node, _ fd: Int32) { lock.locked { node.openFDs.append(fd) } }
+
+    func closed(_ node: Node, _ fd: Int32) {
+        lock.locked { if let i = node.openFDs.lastIndex(of: fd) { node.openFDs.remove(at: i) } }
     }
 
     /// The child the kernel holds under parent/name, if any.

@@ -179,7 +179,8 @@ final class UnionFileSystem {
             (table.pathLocked(node), node.layer, node.override, node.dirLayers.count > 1, node.dataSource)
         }
         // A stub's open descriptor is its data's, in a lower layer: its metadata is the stub's.
-        if let fd, source == nil || node.unlinked {
+        let openFD = fd ?? (node.unlinked ? table.lock.locked { node.openFDs.first } : nil)
+        if let fd = openFD, source == nil || node.unlinked {
             try check(fstat(fd, &st))
         } else {
             if node.unlinked { throw FSError(ENOENT) }

@@ -88,6 +88,18 @@ def op_openw(r, p):
     return op_stat(r, p)
 
 
+def op_unlinkedfstat(r, p):
+    """fstat of a file unlinked while open (dpkg-deb does this): the kernel asks without a handle."""
+    fd = os.open(os.path.join(r, p), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        os.unlink(os.path.join(r, p))
+        os.write(fd, b"x" * 100)
+        st = os.fstat(fd)
+        return (st.st_size, st.st_nlink, stat.S_IMODE(st.st_mode))
+    finally:
+        os.close(fd)
+
+
 def op_setxattr(r, p, name, value):
     os.setxattr(os.path.join(r, p), name, value, follow_symlinks=False)
     return op_getxattr(r, p, name)
@@ -273,7 +285,8 @@ HAND = {
                           ("mkdir", "newdir", 0o755), ("mkdir", "newdir", 0o755), ("write", "newdir/f", "creat", 0, b"f"),
                           ("rmdir", "newdir"), ("unlink", "newdir/f"), ("rmdir", "newdir"), ("stat", "newdir"),
                           ("unlink", "topfile"), ("stat", "topfile"), ("write", "topfile", "create", 0, b"back"),
-                          ("read", "topfile"), ("unlink", "data"), ("rmdir", "etc/passwd"), ("rmdir", "etc")],
+                          ("read", "topfile"), ("unlink", "data"), ("rmdir", "etc/passwd"), ("rmdir", "etc"),
+                          ("unlinkedfstat", "scratch"), ("unlinkedfstat", "etc/hosts")],
     "whiteouts and opaque dirs": [("unlink", "merged/from3"), ("listdir", "merged"), ("unlink", "merged/from2"),
                                   ("unlink", "merged/from1"), ("rmdir", "merged"), ("stat", "merged"),
                                   ("mkdir", "merged", 0o700), ("listdir", "merged"), ("mkdir", "gone", 0o755),
