@@ -106,6 +106,7 @@ extension UnionFileSystem {
         if fstatat(upperFD, path, &ust, AT_SYMLINK_NOFOLLOW) == 0 {
             recordOrigin(upperIno: UInt64(ust.st_ino), shown: shownIno)
             if st.st_nlink > 1 { recordLinkedCopy(key, path: path, ino: UInt64(ust.st_ino)) }
+            if source != nil { noteStub(upperIno: UInt64(ust.st_ino)) }
         }
         return source
     }

@@ -138,3 +138,62 @@ extension UnionFileSystem {
         futimens(dst, &times)
     }
 }
+
+// MARK: filling the stubs in when the mount ends
+
+extension UnionFileSystem {
+    /// Remembers a stub of this upper (by inode) to fill in when the mount ends.
+    func noteStub(upperIno: UInt64) {
+        guard !options.keepStubs else { return }
+        inoLock.locked { _ = stubInodes.insert(upperIno) }
+    }
+
+    /// Copies the data into every stub this mount made or saw, so whatever
+    /// reads the upper next (another union filesystem, a layer committer
+    /// that does not know the xattr) sees whole files. Skipped with
+    /// `keep_stubs`. Holds `mutation` throughout, so a second caller waits
+    /// and finds nothing left to do.
+    func fillStubs() {
+        mutation.locked {
+            var wanted = inoLock.locked { () -> Set<UInt64> in
+                let s = stubInodes
+                stubInodes.removeAll()
+                return s
+            }
+            guard !wanted.isEmpty else { return }
+            fillStubs(under: ".", wanted: &wanted)
+        }
+    }
+
+    private func fillStubs(under dir: String, wanted: inout Set<UInt64>) {
+        let fd = openat(upperFD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0, let stream = fdopendir(fd) else { if fd >= 0 { close(fd) }; return }
+        var subdirs: [String] = [], files: [String] = []
+        while let e = readdir(stream) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            let path = dir == "." ? name : dir + "/" + name
+            switch Int32(e.pointee.d_type) {
+            case Int32(DT_DIR): subdirs.append(path)
+            case Int32(DT_REG): if wanted.contains(UInt64(e.pointee.d_ino)) { files.append(path) }
+            case Int32(DT_UNKNOWN):
+                var st = stat()
+                guard fstatat(upperFD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                if isDir(st.st_mode) { subdirs.append(path) }
+                else if st.st_mode & S_IFMT == S_IFREG && wanted.contains(UInt64(st.st_ino)) { files.append(path) }
+            default: break
+            }
+        }
+        closedir(stream)
+        for path in files {
+            var st = stat()
+            guard fstatat(upperFD, path, &st, AT_SYMLINK_NOFOLLOW) == 0, wanted.remove(UInt64(st.st_ino)) != nil else { continue }
+            // Filled already (by a write), or gone: nothing to do.
+            guard let ref = currentDataSource(upperPath: path) else { continue }
+            do { try fillData(upperPath: path, ref: ref, withData: true) } catch {
+                fputs("hutch-unionfs: cannot fill in the data of \(path) (it stays a metadata-only copy): \(error)\n", stderr)
+            }
+        }
+        for sub in subdirs where !wanted.isEmpty { fillStubs(under: sub, wanted: &wanted) }
+    }
+}

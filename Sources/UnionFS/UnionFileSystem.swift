@@ -26,7 +26,9 @@ final class UnionFileSystem {
     private var originIno: [UInt64: UInt64] = [:]
     /// Lower file (dev, ino) -> its upper copy, so hard links stay linked.
     private var copiedLinks: [HardLinkKey: (path: String, ino: UInt64)] = [:]
-    private let inoLock = Mutex()
+    /// Upper inodes of metadata-only copies to fill in when the mount ends.
+    var stubInodes: Set<UInt64> = []
+    let inoLock = Mutex()
     let ownUID = geteuid(), ownGID = getegid()
 
     struct HardLinkKey: Hashable { let dev: UInt64, ino: UInt64 }
@@ -168,7 +170,10 @@ final class UnionFileSystem {
             node.dataSource = source
         }
         var st = f.st
-        if let source { addDataBlocks(&st, source) }
+        if let source {
+            noteStub(upperIno: UInt64(f.st.st_ino))
+            addDataBlocks(&st, source)
+        }
         return (node, shown(st, ino: node.ino, override: f.facts.override, merged: f.dirLayers.count > 1))
     }
 

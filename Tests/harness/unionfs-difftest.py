@@ -37,8 +37,13 @@ def op_stat(r, p):
 
 def op_read(r, p):
     fd = os.open(os.path.join(r, p), os.O_RDONLY | os.O_NONBLOCK)
-    with open(fd, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+    try:  # (open(fd) of a directory raises and leaves fd open, keeping the mount busy)
+        h = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 20):
+            h.update(chunk)
+        return h.hexdigest()[:16]
+    finally:
+        os.close(fd)
 
 
 def op_write(r, p, how, off, data):
@@ -244,6 +249,8 @@ class Pair:
             for d in ("u", "w", "m"):
                 os.makedirs(os.path.join(base, name + d))
         self.hutch_upper = os.path.join(base, "hu")
+        # keep_stubs: a remount must find the metadata-only copies on disk.
+        self.keep_stubs = True
         self.mount()
 
     def mount(self):
@@ -252,7 +259,8 @@ class Pair:
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                         f"lowerdir={lo},upperdir={k}u,workdir={k}w,userxattr", k + "m"], check=True)
         h = os.path.join(self.base, "h")
-        subprocess.run([self.unionfs, "-o", f"lowerdir={lo},upperdir={h}u,workdir={h}w,watch_pid={os.getpid()}", h + "m"],
+        keep = ",keep_stubs" if self.keep_stubs else ""
+        subprocess.run([self.unionfs, "-o", f"lowerdir={lo},upperdir={h}u,workdir={h}w,watch_pid={os.getpid()}{keep}", h + "m"],
                        check=True)
         self.roots = [k + "m", h + "m"]
 
@@ -261,11 +269,32 @@ class Pair:
             if subprocess.run(["umount", r], stderr=subprocess.DEVNULL).returncode != 0:
                 subprocess.run(["umount", "-l", r])
 
-    def remount(self):
-        """A later mount of the same uppers: what the first left on disk must be enough."""
+    def remount(self, keep_stubs=True):
+        """A later mount of the same uppers: what the first left on disk must be enough.
+        The next daemon keeps its stubs or fills them in when it ends."""
         self.close()
+        self.wait_daemon_gone()
+        self.keep_stubs = keep_stubs
         self.mount()
         return True
+
+    def wait_daemon_gone(self):
+        """A daemon fills its stubs in after the unmount returns: wait for it to exit."""
+        upper = (self.hutch_upper + ",").encode()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            busy = False
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if upper in f.read():
+                            busy = True
+                except OSError:
+                    pass
+            if not busy:
+                return
+            time.sleep(0.02)
+        raise RuntimeError("hutch-unionfs did not exit after its unmount")
 
 
 # ---- sequences ----
@@ -359,6 +388,15 @@ HAND = {
         ("remount",), ("read", "deep3/a/b/c/file"), ("mtime", "deep3/a/b/c/file"),
         ("write", "deep3/a/b/c/file", "append", 0, b"+"), ("read", "deep3/a/b/c/file"),
         ("chmod", "topfile", 0o644), ("unlink", "topfile"), ("stat", "topfile")],
+    # Without keep_stubs a daemon copies its stubs' data in when it ends, so
+    # the upper is whole for anything that reads it next.
+    "stubs filled in at unmount": [
+        ("remount", False), ("chmod", "data/big", 0o600), ("utime", "etc/hosts", 4000000),
+        ("chmod", "deep/a/b/c/file", 0o600), ("rename", "deep/a", "a2"), ("link", "data/small", "small2"),
+        ("stub", "data/big", True), ("stub", "a2/b/c/file", True), ("stub", "small2", True),
+        ("remount", True), ("stub", "data/big", False), ("stub", "etc/hosts", False), ("stub", "a2/b/c/file", False),
+        ("stub", "small2", False), ("read", "data/big"), ("mtime", "etc/hosts"), ("stat", "a2/b/c/file"),
+        ("read", "small2"), ("stat", "data/small")],
     "links and symlinks": [("link", "bin/tool", "tool-link"), ("stat", "bin/tool"), ("write", "tool-link", "append", 0, b"#"),
                            ("read", "bin/tool"), ("unlink", "bin/tool"), ("stat", "tool-link"),
                            ("symlink", "etc/hosts", "sl"), ("readlink", "sl"), ("symlink", "x", "sl"),
@@ -376,7 +414,7 @@ def run_ops(pair, ops, label, log):
         name, args = op[0], op[1:]
         res = []
         if name == "remount":
-            res = [result(pair.remount)] * 2
+            res = [result(pair.remount, *args)] * 2
         elif name == "stub":
             # Only hutch-unionfs makes stubs: the kernel side states what is expected.
             res = [("ok", args[1]), result(is_stub, os.path.join(pair.hutch_upper, args[0]))]
