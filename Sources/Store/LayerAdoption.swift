@@ -17,6 +17,8 @@ extension LayerStore {
     /// xattrs other than whiteout/opaque are dropped. An upper written with
     /// `metacopy` or `redirect_dir` (files whose data or name live in a
     /// lower layer) is refused: unpack the committed blob instead.
+    /// hutch-unionfs's metadata-only copies get their data copied in from
+    /// the store layer they name (`StubData`).
     ///
     /// - ownership: how owners are kept in the upper; nil decides from the
     ///   files: `.xattr` when the caller owns them all, else `.chown`.
@@ -37,7 +39,7 @@ extension LayerStore {
         }
         let mode: OwnershipMode
         do {
-            let normalizer = UpperNormalizer()
+            let normalizer = UpperNormalizer(dataRoot: directory)
             try normalizer.normalize(root: diff)
             mode = ownership ?? (normalizer.foreignOwners ? .chown : .xattr)
             if mode == .xattr && Whiteouts.get(Whiteouts.overrideStatXattr, path: diff) == nil {
@@ -73,6 +75,10 @@ extension LayerStore {
 final class UpperNormalizer {
     private(set) var foreignOwners = false
     private let me = getuid()
+    /// Where hutch-unionfs's metadata-only copies may take their data from.
+    private let dataRoot: String?
+
+    init(dataRoot: String? = nil) { self.dataRoot = dataRoot }
 
     func normalize(root: String) throws {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -106,7 +112,13 @@ final class UpperNormalizer {
             let fd = openat(dirFD, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { throw StoreError.io("cannot open", path: path + "/" + name, errno: errno) }
             defer { close(fd) }
-            try dropBookkeeping(fd: fd, path: path + "/" + name)
+            if try dropBookkeeping(fd: fd, path: path + "/" + name), type == S_IFREG {
+                // A metadata-only copy: the layer outlives the one its data is in, so copy it in now.
+                guard let dataRoot, let source = StubData.source(Whiteouts.procPath(fd)) else {
+                    throw StoreError.unsupportedFilesystem("\(path)/\(name) is a metadata-only copy; unpack the committed blob instead")
+                }
+                try StubData.fill(dirFD: dirFD, name: name, path: path + "/" + name, source: source, within: dataRoot)
+            }
             if type == S_IFDIR {
                 try whileSearchable(fd, st) {
                     let dir = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -119,15 +131,19 @@ final class UpperNormalizer {
     }
 
     /// Overlay xattrs that only mean something to the mount that wrote them.
-    private func dropBookkeeping(fd: Int32, path: String) throws {
+    /// Returns whether the file is a hutch-unionfs metadata-only copy.
+    @discardableResult
+    private func dropBookkeeping(fd: Int32, path: String) throws -> Bool {
         let proc = Whiteouts.procPath(fd)
         var list = [CChar](repeating: 0, count: 4096)
         let n = listxattr(proc, &list, list.count)
-        guard n > 0 else { return }
+        guard n > 0 else { return false }
+        var stub = false
         var start = 0
         for i in 0..<n where list[i] == 0 {
             let key = list[start..<i].withUnsafeBufferPointer { String(decoding: UnsafeRawBufferPointer($0), as: UTF8.self) }
             start = i + 1
+            if key == StubData.xattrName { stub = true }
             guard key.hasPrefix("user.overlay.") else { continue }
             switch key {
             case Whiteouts.whiteoutXattr, Whiteouts.parentWhiteoutsXattr, Whiteouts.opaqueXattr: continue
@@ -140,5 +156,6 @@ final class UpperNormalizer {
                 }
             }
         }
+        return stub
     }
 }

@@ -41,7 +41,7 @@ extension Store {
         let writer = try blobs.beginWrite()
         do {
             let stream = try LayerStream(blob: writer, compressionLevel: compressionLevel)
-            let walker = UpperWalker(stream: stream, owners: owners, excluding: excluding)
+            let walker = UpperWalker(stream: stream, owners: owners, excluding: excluding, dataRoot: layers.directory)
             try walker.walk(root: upper)
             let diffID = try stream.finish()
             let size = writer.offset

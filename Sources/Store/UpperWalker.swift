@@ -15,6 +15,9 @@ final class UpperWalker {
     let stream: LayerStream
     let owners: OwnerMapping
     let excluding: Set<String>
+    /// Where hutch-unionfs's metadata-only copies may take their data from
+    /// (the store's layers); nil refuses them.
+    let dataRoot: String?
     private(set) var contentSize: Int64 = 0
     private(set) var entries = 0
     private(set) var skipped: [String] = []
@@ -25,9 +28,10 @@ final class UpperWalker {
 
     struct InodeKey: Hashable { let dev: UInt64; let ino: UInt64 }
 
-    init(stream: LayerStream, owners: OwnerMapping, excluding: Set<String>) {
+    init(stream: LayerStream, owners: OwnerMapping, excluding: Set<String>, dataRoot: String? = nil) {
         self.stream = stream
         self.owners = owners
+        self.dataRoot = dataRoot
         self.excluding = Set(excluding.map { (try? cleanPath($0)) ?? $0 })
     }
 
@@ -81,6 +85,7 @@ final class UpperWalker {
             var xattrs: [(String, [UInt8])] = []
             var override: Whiteouts.OverrideStat?
             var opaque = false
+            var dataSource: [UInt8]?
             if type == S_IFREG || type == S_IFDIR {
                 let pathFD = openat(dirFD, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)
                 if pathFD < 0 { throw StoreError.io("cannot open", path: path, errno: errno) }
@@ -92,6 +97,8 @@ final class UpperWalker {
                         if type == S_IFREG { override = .init(uid: 0, gid: 0, mode: 0, type: "char-0-0") }
                     case Whiteouts.opaqueXattr, "trusted.overlay.opaque":
                         if value == Array(Whiteouts.opaqueValue.utf8) { opaque = true }
+                    case StubData.xattrName:
+                        if type == S_IFREG { dataSource = value }
                     case Whiteouts.overrideStatXattr:
                         if override?.type != "char-0-0" {
                             override = Whiteouts.OverrideStat(text: String(decoding: value, as: UTF8.self))
@@ -105,7 +112,8 @@ final class UpperWalker {
                 try writeMarker(prefix + Whiteouts.ociPrefix + name)
                 continue
             }
-            try writeEntry(dirFD: dirFD, name: name, path: path, st: st, override: override, xattrs: xattrs)
+            try writeEntry(dirFD: dirFD, name: name, path: path, st: st, override: override, xattrs: xattrs,
+                           dataSource: dataSource)
             if type == S_IFDIR {
                 if opaque { try writeMarker(path + "/" + Whiteouts.ociOpaqueMarker) }
                 let child = try openDirectory(dirFD, name, path: path, st: st)
@@ -119,7 +127,7 @@ final class UpperWalker {
     /// bookkeeping), not the file in the image.
     static func isBookkeeping(_ name: String) -> Bool {
         name.hasPrefix("user.overlay.") || name.hasPrefix("trusted.overlay.") || name.hasPrefix("user.containers.")
-            || name.hasPrefix("user.fuseoverlayfs.") || name == "security.selinux"
+            || name.hasPrefix("user.fuseoverlayfs.") || name.hasPrefix("user.hutch.") || name == "security.selinux"
     }
 
     private func writeMarker(_ path: String) throws {
@@ -132,7 +140,7 @@ final class UpperWalker {
     }
 
     private func writeEntry(dirFD: Int32, name: String, path: String, st: stat,
-                            override: Whiteouts.OverrideStat?, xattrs: [(String, [UInt8])]) throws {
+                            override: Whiteouts.OverrideStat?, xattrs: [(String, [UInt8])], dataSource: [UInt8]?) throws {
         let type = st.st_mode & S_IFMT
         archive_entry_clear(entry)
         archive_entry_set_pathname(entry, path)
@@ -178,7 +186,7 @@ final class UpperWalker {
         }
         try stream.writeHeader(entry, path: path)
         if copyFrom {
-            try copyContent(dirFD, name, path: path, size: Int64(st.st_size), st: st)
+            try copyContent(dirFD, name, path: path, size: Int64(st.st_size), st: st, dataSource: dataSource)
             contentSize += Int64(st.st_size)
         }
         entries += 1
@@ -220,8 +228,16 @@ final class UpperWalker {
         try openOwned(dirFD, name, flags: O_RDONLY | O_DIRECTORY, path: path, st: st)
     }
 
-    private func copyContent(_ dirFD: Int32, _ name: String, path: String, size: Int64, st: stat) throws {
-        let fd = try openOwned(dirFD, name, flags: O_RDONLY, path: path, st: st)
+    private func copyContent(_ dirFD: Int32, _ name: String, path: String, size: Int64, st: stat,
+                             dataSource: [UInt8]?) throws {
+        let fd: Int32
+        if let dataSource {
+            // A metadata-only copy: its data is still in the lower layer it names.
+            guard let dataRoot else { throw StoreError.conflict("\(path) is a metadata-only copy whose data is in another layer") }
+            fd = try StubData.openSource(dataSource, of: path, within: dataRoot)
+        } else {
+            fd = try openOwned(dirFD, name, flags: O_RDONLY, path: path, st: st)
+        }
         defer { close(fd) }
         var left = size
         while left > 0 {

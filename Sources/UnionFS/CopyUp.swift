@@ -32,8 +32,9 @@ extension UnionFileSystem {
     }
 
     /// Makes sure a non-directory exists in the upper. With `withData`
-    /// false (an O_TRUNC open) the copy starts empty.
-    func copyUp(_ node: Node, withData: Bool = true) throws(FSError) {
+    /// false (an O_TRUNC open) the copy starts empty; with `metaOnly` a
+    /// regular file may become a stub whose data stays below (MetaCopy.swift).
+    func copyUp(_ node: Node, withData: Bool = true, metaOnly: Bool = false) throws(FSError) {
         guard hasUpper else { throw FSError(EROFS) }
         if node.isDirectory { return try copyUpDirectory(node) }
         let (inUpper, parent, path, layer) = table.lock.locked {
@@ -42,13 +43,15 @@ extension UnionFileSystem {
         if inUpper { return }
         if node.unlinked { throw FSError(ENOENT) }
         if let parent { try copyUpDirectory(parent) }
-        try copyUpFile(path: path, layer: layer, shownIno: node.ino, withData: withData)
-        table.lock.locked { node.layer = 0 }
+        let source = try copyUpFile(path: path, layer: layer, shownIno: node.ino, withData: withData, metaOnly: metaOnly)
+        table.lock.locked { node.layer = 0; node.dataSource = source }
     }
 
     /// Copies one non-directory at `path` from `layer` to the same path in
-    /// the upper (whose parent exists), through the workdir.
-    func copyUpFile(path: String, layer: Int, shownIno: UInt64, withData: Bool) throws(FSError) {
+    /// the upper (whose parent exists), through the workdir. Returns where
+    /// the data lives when the copy is a stub.
+    @discardableResult
+    func copyUpFile(path: String, layer: Int, shownIno: UInt64, withData: Bool, metaOnly: Bool) throws(FSError) -> DataRef? {
         var st = stat()
         try check(fstatat(layers[layer].fd, path, &st, AT_SYMLINK_NOFOLLOW))
         let key = HardLinkKey(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
@@ -57,16 +60,26 @@ extension UnionFileSystem {
             var cst = stat()
             if fstatat(upperFD, copy.path, &cst, AT_SYMLINK_NOFOLLOW) == 0, UInt64(cst.st_ino) == copy.ino,
                linkat(upperFD, copy.path, upperFD, path, 0) == 0 {
-                return
+                if !metaOnly, let source = currentDataSource(upperPath: path) {
+                    try fillData(upperPath: path, ref: source, withData: withData)
+                    return nil
+                }
+                return currentDataSource(upperPath: path)
             }
         }
         let tmp = tempName()
+        var source: DataRef? = nil
         switch st.st_mode & S_IFMT {
         case S_IFREG:
             let dst = openat(workFD, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
             if dst < 0 { throw FSError.current }
             defer { close(dst) }
-            if withData && st.st_size > 0 {
+            if withData && metaOnly && canCopyMetadataOnly(st) {
+                do throws(FSError) { try writeStub(dst, tmp: tmp, size: st.st_size, layer: layer, path: path) } catch {
+                    unlinkat(workFD, tmp, 0); throw error
+                }
+                source = DataRef(layer: layer, path: path)
+            } else if withData && st.st_size > 0 {
                 let src = openat(layers[layer].fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
                 if src < 0 { let e = FSError.current; unlinkat(workFD, tmp, 0); throw e }
                 defer { close(src) }
@@ -93,7 +106,9 @@ extension UnionFileSystem {
         if fstatat(upperFD, path, &ust, AT_SYMLINK_NOFOLLOW) == 0 {
             recordOrigin(upperIno: UInt64(ust.st_ino), shown: shownIno)
             if st.st_nlink > 1 { recordLinkedCopy(key, path: path, ino: UInt64(ust.st_ino)) }
+            if source != nil { noteStub(upperIno: UInt64(ust.st_ino)) }
         }
+        return source
     }
 
     /// Copies file data keeping holes: a reflink when the filesystem can,
@@ -192,7 +207,7 @@ extension UnionFileSystem {
             while i < n {
                 let name = buf.baseAddress! + i
                 i += strlen(name) + 1
-                if strncmp(name, "user.overlay.", 13) == 0 || strncmp(name, "trusted.overlay.", 16) == 0 { continue }
+                if isPrivateXattr(name) { continue }
                 let len = lgetxattr(srcAbs, name, &value, value.count)
                 if len < 0 { continue }
                 if lsetxattr(dst, name, value, len, 0) == 0, strcmp(name, OwnershipOverride.xattrName) == 0 {
@@ -213,7 +228,12 @@ extension UnionFileSystem {
         try materialize(path: path, search: search)
         // Everything is in the upper now: nothing below may show through.
         _ = lsetxattr(layers[0].absolute(path), "user.overlay.opaque", "y", 1, 0)
-        table.markSubtreeUpper(dir)
+        // Files the kernel holds below may have become stubs.
+        for file in table.markSubtreeUpper(dir) {
+            let p = table.path(file)
+            let source = file.type == S_IFREG ? currentDataSource(upperPath: p) : nil
+            table.lock.locked { file.dataSource = source }
+        }
     }
 
     private func materialize(path: String, search: [Int]) throws(FSError) {
@@ -233,7 +253,8 @@ extension UnionFileSystem {
                     _ = lsetxattr(layers[0].absolute(child), "user.overlay.opaque", "y", 1, 0)
                 }
             } else if !isUpper(f.layer) {
-                try copyUpFile(path: child, layer: f.layer, shownIno: self.shownIno(f.st, layer: f.layer), withData: true)
+                try copyUpFile(path: child, layer: f.layer, shownIno: self.shownIno(f.st, layer: f.layer), withData: true,
+                               metaOnly: true)
             }
         }
     }

@@ -9,12 +9,19 @@ extension UnionFileSystem {
         let writes = flags & O_ACCMODE != O_RDONLY || flags & O_TRUNC != 0
         if writes {
             if !hasUpper { throw FSError(EROFS) }
-            if !isUpper(table.lock.locked { node.layer }) {
+            let (layer, stub) = table.lock.locked { (node.layer, node.dataSource != nil) }
+            if !isUpper(layer) {
                 try mutation.locked { () throws(FSError) in try copyUp(node, withData: flags & O_TRUNC == 0) }
+            } else if stub {
+                try mutation.locked { () throws(FSError) in try fillData(node, withData: flags & O_TRUNC == 0) }
             }
         }
-        let (path, layer) = table.lock.locked { (table.pathLocked(node), node.layer) }
+        let (path, layer, stub) = table.lock.locked { (table.pathLocked(node), node.layer, node.dataSource != nil) }
         if node.unlinked { throw FSError(ENOENT) }
+        if stub && !writes {
+            if let source = currentDataSource(upperPath: path) { return try openDataSource(source, flags: flags) }
+            table.lock.locked { node.dataSource = nil }
+        }
         let fd = openat(layers[layer].fd, path, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC | O_NOFOLLOW)
         if fd < 0 { throw FSError.current }
         return fd
@@ -35,12 +42,15 @@ extension UnionFileSystem {
         if let unchanged = try unchangedBySetattr(node, attr, toSet, fd: fd) { return unchanged }
         try mutation.locked { () throws(FSError) in
             guard hasUpper else { throw FSError(EROFS) }
-            let truncatesToZero = toSet & FUSE_SET_ATTR_SIZE != 0 && attr.st_size == 0
-            try copyUp(node, withData: !truncatesToZero)
-            let (path, override) = table.lock.locked { (table.pathLocked(node), node.override) }
+            let resizes = toSet & FUSE_SET_ATTR_SIZE != 0
+            let truncatesToZero = resizes && attr.st_size == 0
+            try copyUp(node, withData: !truncatesToZero, metaOnly: !resizes)
+            if resizes { try fillData(node, withData: !truncatesToZero) }
+            var (path, override, stub) = table.lock.locked { (table.pathLocked(node), node.override, node.dataSource != nil) }
             let abs = layers[0].absolute(path)
             var raw = stat()
-            if let fd { try check(fstat(fd, &raw)) } else { try check(fstatat(upperFD, path, &raw, AT_SYMLINK_NOFOLLOW)) }
+            // A stub's descriptor is its data's, in a lower layer.
+            if let fd, !stub { try check(fstat(fd, &raw)) } else { try check(fstatat(upperFD, path, &raw, AT_SYMLINK_NOFOLLOW)) }
             var current = override
 
             if toSet & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID) != 0 {
@@ -53,6 +63,11 @@ extension UnionFileSystem {
                 var done = false
                 if current == nil, let hu = hostUID, let hg = hostGID,
                    !options.xattrOwners || (hu == ownUID && hg == ownGID) {
+                    if stub && hu != ownUID {
+                        // A stub must stay ours on disk: the store fills it later as the user.
+                        try fillData(node, withData: true)
+                        stub = false
+                    }
                     done = fchownat(upperFD, path, hu, hg, AT_SYMLINK_NOFOLLOW) == 0
                 }
                 if !done {
@@ -146,7 +161,7 @@ extension UnionFileSystem {
         if isPrivateXattr(name) || strcmp(name, OwnershipOverride.xattrName) == 0 { throw FSError(EPERM) }
         try mutation.locked { () throws(FSError) in
             guard hasUpper else { throw FSError(EROFS) }
-            try copyUp(node)
+            try copyUp(node, metaOnly: true)
             let path = table.path(node)
             try check(lsetxattr(layers[0].absolute(path), name, value, size, flags))
             if strncmp(name, "security.", 9) == 0 { table.lock.locked { node.hasSecurityXattrs = true } }
@@ -160,7 +175,7 @@ extension UnionFileSystem {
             let (path, layer) = table.lock.locked { (table.pathLocked(node), node.layer) }
             // Nothing to copy up for a name the file does not have.
             if lgetxattr(layers[layer].absolute(path), name, nil, 0) < 0 { throw FSError.current }
-            try copyUp(node)
+            try copyUp(node, metaOnly: true)
             try check(lremovexattr(layers[0].absolute(table.path(node)), name))
         }
     }

@@ -201,11 +201,13 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
     ops.open = { req, ino, fi in
         do {
-            let d = try fs().open(node(ino), flags: fi!.pointee.flags)
+            let n = node(ino)
+            let d = try fs().open(n, flags: fi!.pointee.flags)
             fi!.pointee.fh = UInt64(d)
             fi!.pointee.keep_cache = 1
             fi!.pointee.noflush = 1
-            if fuse_reply_open(req, fi) != 0 { close(d) }
+            served.table.opened(n, d)
+            if fuse_reply_open(req, fi) != 0 { served.table.closed(n, d); close(d) }
         } catch { fuse_reply_err(req, errorCode(error)) }
     }
     ops.create = { req, parent, name, mode, fi in
@@ -215,7 +217,8 @@ func makeOperations() -> fuse_lowlevel_ops {
             fi!.pointee.keep_cache = 1
             fi!.pointee.noflush = 1
             var e = entry(n, st)
-            if fuse_reply_create(req, &e, fi) != 0 { close(d); served.table.forget(UInt64(e.ino), 1) }
+            served.table.opened(n, d)
+            if fuse_reply_create(req, &e, fi) != 0 { served.table.closed(n, d); close(d); served.table.forget(UInt64(e.ino), 1) }
         } catch { fuse_reply_err(req, errorCode(error)) }
     }
     ops.read = { req, _, size, off, fi in
@@ -226,7 +229,8 @@ func makeOperations() -> fuse_lowlevel_ops {
         if n < 0 { fuse_reply_err(req, Int32(-n)) } else { fuse_reply_write(req, Int(n)) }
     }
     ops.flush = { req, _, _ in fuse_reply_err(req, 0) }
-    ops.release = { req, _, fi in
+    ops.release = { req, ino, fi in
+        served.table.closed(node(ino), fd(fi)!)
         close(fd(fi)!)
         fuse_reply_err(req, 0)
     }

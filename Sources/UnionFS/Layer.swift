@@ -31,6 +31,8 @@ struct XattrFacts {
     var override: OwnershipOverride?
     var hasSecurity = false
     var opaque = false
+    /// user.hutch.datasource: where a metadata-only copy's data lives.
+    var dataSource: String?
 }
 
 /// Names only the union filesystem may see or change.
@@ -56,7 +58,7 @@ func readXattrFacts(_ abs: String, wantOpaque: Bool) -> XattrFacts {
         guard n > 0 else { return }
         let names = heap?.baseAddress ?? buf.baseAddress!
         var i = 0
-        var hasOverride = false, hasOpaque = false
+        var hasOverride = false, hasOpaque = false, hasSource = false
         while i < n {
             let name = names + i
             let len = strlen(name)
@@ -65,6 +67,7 @@ func readXattrFacts(_ abs: String, wantOpaque: Bool) -> XattrFacts {
             else if strcmp(name, "user.overlay.opaque") == 0 || strcmp(name, "trusted.overlay.opaque") == 0 {
                 hasOpaque = true
             }
+            else if strcmp(name, DataSource.xattrName) == 0 { hasSource = true }
             i += len + 1
         }
         if hasOverride {
@@ -73,6 +76,7 @@ func readXattrFacts(_ abs: String, wantOpaque: Bool) -> XattrFacts {
                 if got > 0 { facts.override = OwnershipOverride(parsing: UnsafeBufferPointer(rebasing: value[0..<got])) }
             }
         }
+        if hasSource { facts.dataSource = readDataSource(abs) }
         if hasOpaque && wantOpaque {
             facts.opaque = xattrIsY(abs, "user.overlay.opaque") || xattrIsY(abs, "trusted.overlay.opaque")
         }

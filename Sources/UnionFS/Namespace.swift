@@ -95,7 +95,7 @@ extension UnionFileSystem {
     func link(_ node: Node, to parent: Node, _ name: String) throws(FSError) -> (Node, stat) {
         try mutation.locked { () throws(FSError) in
             guard hasUpper else { throw FSError(EROFS) }
-            try copyUp(node)
+            try copyUp(node, metaOnly: true)
             try copyUpDirectory(parent)
             let src = table.path(node)
             let (path, _) = paths(parent, name)
@@ -195,7 +195,7 @@ extension UnionFileSystem {
             let node = table.child(parent, name) ?? Node(
                 ino: shownIno(f.st, layer: f.layer), type: f.st.st_mode & S_IFMT, parent: parent, name: name,
                 layer: f.layer, dirLayers: f.dirLayers, override: f.facts.override, hasSecurityXattrs: f.facts.hasSecurity)
-            if srcIsDir { try materialize(node) } else { try copyUp(node) }
+            if srcIsDir { try materialize(node) } else { try copyUp(node, metaOnly: true) }
             try copyUpDirectory(newParent)
             (dst, dstSearch) = paths(newParent, newName)
             let srcBelow = existsBelow(src, parentLayers: srcSearch)

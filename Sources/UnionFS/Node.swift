@@ -20,12 +20,17 @@ final class Node {
     /// Known at lookup: its top-most copy has these xattrs.
     var override: OwnershipOverride?
     var hasSecurityXattrs: Bool
+    /// For a metadata-only copy in the upper: where its data is read from.
+    var dataSource: DataRef?
     /// Kernel references (lookup count); the node stays alive while > 0.
     var lookups: UInt64 = 0
     /// Children the kernel holds, by name.
     var children: [String: Node] = [:]
     /// Set once every name is gone (unlinked while open).
     var unlinked = false
+    /// Descriptors the kernel holds open on it: fstat of a file unlinked
+    /// while open reaches us without one (the kernel passes no handle).
+    var openFDs: [Int32] = []
     /// The merged listing being read without opendir (the kernel fills its
     /// readdir cache from offset 0 on), dropped once read to the end.
     var listing: [MergedEntry]?
@@ -131,6 +136,12 @@ final class NodeTable {
         }
     }
 
+    func opened(_ node: Node, _ fd: Int32) { lock.locked { node.openFDs.append(fd) } }
+
+    func closed(_ node: Node, _ fd: Int32) {
+        lock.locked { if let i = node.openFDs.lastIndex(of: fd) { node.openFDs.remove(at: i) } }
+    }
+
     /// The child the kernel holds under parent/name, if any.
     func child(_ parent: Node, _ name: String) -> Node? { lock.locked { parent.children[name] } }
 
@@ -174,15 +185,18 @@ final class NodeTable {
         }
     }
 
-    /// After a directory's whole subtree moved to the upper layer.
-    func markSubtreeUpper(_ node: Node) {
+    /// After a directory's whole subtree moved to the upper layer; returns
+    /// the non-directories held in it.
+    @discardableResult
+    func markSubtreeUpper(_ node: Node) -> [Node] {
         lock.locked {
-            var stack = [node]
+            var stack = [node], files: [Node] = []
             while let n = stack.popLast() {
                 n.layer = 0
-                if n.isDirectory { n.dirLayers = [0] }
+                if n.isDirectory { n.dirLayers = [0] } else { files.append(n) }
                 stack.append(contentsOf: n.children.values)
             }
+            return files
         }
     }
 }

@@ -126,6 +126,7 @@ public enum UnionFSMain {
         var config = fuse_loop_config(clone_fd: 0, max_idle_threads: 16)
         let rc = fuse_session_loop_mt_32(se, &config)
         fuse_session_unmount(se)
+        served.fillStubs()
         return rc == 0 || rc == -ENODEV ? 0 : 1
     }
 
@@ -174,7 +175,10 @@ public enum UnionFSMain {
         // hutch's daemons (watch_pid, or joined to a container) end here: a
         // container's namespace holds a copy of the mount, which would keep
         // the session open after this one is gone.
-        if joined || watching { _exit(0) }
+        if joined || watching {
+            served?.fillStubs()
+            _exit(0)
+        }
     }
 
     static func signalWatcher() {

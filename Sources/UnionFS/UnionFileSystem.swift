@@ -26,7 +26,9 @@ final class UnionFileSystem {
     private var originIno: [UInt64: UInt64] = [:]
     /// Lower file (dev, ino) -> its upper copy, so hard links stay linked.
     private var copiedLinks: [HardLinkKey: (path: String, ino: UInt64)] = [:]
-    private let inoLock = Mutex()
+    /// Upper inodes of metadata-only copies to fill in when the mount ends.
+    var stubInodes: Set<UInt64> = []
+    let inoLock = Mutex()
     let ownUID = geteuid(), ownGID = getegid()
 
     struct HardLinkKey: Hashable { let dev: UInt64, ino: UInt64 }
@@ -158,27 +160,37 @@ final class UnionFileSystem {
             Node(ino: ino, type: f.st.st_mode & S_IFMT, parent: parent, name: name, layer: f.layer,
                  dirLayers: f.dirLayers, override: f.facts.override, hasSecurityXattrs: f.facts.hasSecurity)
         }, same: { $0.type == f.st.st_mode & S_IFMT })
+        let source = isUpper(f.layer) ? f.facts.dataSource.map(locateDataSource) : nil
         // A node the kernel already held may have been resolved before a change below it.
         table.lock.locked {
             node.layer = f.layer
             node.dirLayers = f.dirLayers
             node.override = f.facts.override
             node.hasSecurityXattrs = f.facts.hasSecurity
+            node.dataSource = source
         }
-        return (node, shown(f.st, ino: node.ino, override: f.facts.override, merged: f.dirLayers.count > 1))
+        var st = f.st
+        if let source {
+            noteStub(upperIno: UInt64(f.st.st_ino))
+            addDataBlocks(&st, source)
+        }
+        return (node, shown(st, ino: node.ino, override: f.facts.override, merged: f.dirLayers.count > 1))
     }
 
     /// The node's current stat.
     func getattr(_ node: Node, fd: Int32? = nil) throws(FSError) -> stat {
         var st = stat()
-        let (path, layer, override, merged) = table.lock.locked {
-            (table.pathLocked(node), node.layer, node.override, node.dirLayers.count > 1)
+        let (path, layer, override, merged, source) = table.lock.locked {
+            (table.pathLocked(node), node.layer, node.override, node.dirLayers.count > 1, node.dataSource)
         }
-        if let fd {
+        // A stub's open descriptor is its data's, in a lower layer: its metadata is the stub's.
+        let openFD = fd ?? (node.unlinked ? table.lock.locked { node.openFDs.first } : nil)
+        if let fd = openFD, source == nil || node.unlinked {
             try check(fstat(fd, &st))
         } else {
             if node.unlinked { throw FSError(ENOENT) }
             try check(fstatat(layers[layer].fd, path, &st, AT_SYMLINK_NOFOLLOW))
+            if let source { addDataBlocks(&st, source) }
         }
         return shown(st, ino: node.ino, override: override, merged: merged)
     }

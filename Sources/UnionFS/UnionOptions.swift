@@ -37,6 +37,10 @@ public struct UnionOptions: Equatable, Sendable {
     /// A descriptor to close once the mount is live and the daemon settled:
     /// hutch waits on the other end of the pipe.
     public var readyFD: Int32?
+    /// Leave metadata-only copies as they are when the mount ends (for an
+    /// upper that is deleted, or read only by hutch's store); by default
+    /// their data is copied in then.
+    public var keepStubs = false
     /// Options hutch-unionfs does not interpret, passed on to FUSE.
     public var fuseOptions: [String] = []
 
@@ -76,6 +80,7 @@ public struct UnionOptions: Equatable, Sendable {
             case "join_ns": joinPID = Int32(bitPattern: try number(need(), key))
             case "xattr_owners": xattrOwners = true
             case "ready_fd": readyFD = Int32(bitPattern: try number(need(), key))
+            case "keep_stubs": keepStubs = true
             // fuse-overlayfs options with no meaning here (we always behave this way).
             case "fast_ino", "noxattrs", "plugins", "threaded", "fsync", "xattr_permissions",
                  "static_nlink", "noacl", "timeout", "volatile", "redirect_dir", "index",
@@ -108,6 +113,7 @@ public struct UnionOptions: Equatable, Sendable {
         if let joinPID { parts.append("join_ns=\(joinPID)") }
         if xattrOwners { parts.append("xattr_owners") }
         if let readyFD { parts.append("ready_fd=\(readyFD)") }
+        if keepStubs { parts.append("keep_stubs") }
         parts += fuseOptions
         return parts.joined(separator: ",")
     }

@@ -72,6 +72,7 @@ row "untar 5,000 files" "rm -rf $W/m/u" "mkdir u && tar -C u -xf $W/data/untar.t
 row "rm -rf 5,000 new files" "rm -rf $W/m/u; mkdir $W/m/u && tar -C $W/m/u -xf $W/data/untar.tar" "rm -rf u" 3
 row "write 256 MB + fsync" "rm -f $W/m/w" "dd if=/dev/zero of=w bs=1M count=256 conv=fsync status=none" 3
 row "copy-up of a big lower file by append" "remount \$KIND" "echo x >> big" 3
+row "chmod of a big lower file" "remount \$KIND" "chmod 600 big" 3
 row "chown -R of the lower tree" "remount \$KIND" "chown -R 0:0 tree" 3
 row "mkdir 5,000 siblings, then find -delete" "rm -rf $W/m/s" "mkdir s && cd s && seq 1 5000 | xargs mkdir && cd .. && find s -delete" 3
 row "rm -rf of 10,000 lower files (whiteouts)" "remount \$KIND" "rm -rf many" 3

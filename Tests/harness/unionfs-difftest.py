@@ -37,8 +37,13 @@ def op_stat(r, p):
 
 def op_read(r, p):
     fd = os.open(os.path.join(r, p), os.O_RDONLY | os.O_NONBLOCK)
-    with open(fd, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+    try:  # (open(fd) of a directory raises and leaves fd open, keeping the mount busy)
+        h = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 20):
+            h.update(chunk)
+        return h.hexdigest()[:16]
+    finally:
+        os.close(fd)
 
 
 def op_write(r, p, how, off, data):
@@ -77,6 +82,27 @@ def op_mkfifo(r, p): os.mkfifo(os.path.join(r, p), 0o644); return op_stat(r, p)
 def op_utime(r, p, t):
     os.utime(os.path.join(r, p), (t, t), follow_symlinks=False)
     return int(os.lstat(os.path.join(r, p)).st_mtime)
+
+
+def op_mtime(r, p): return int(os.lstat(os.path.join(r, p)).st_mtime)
+
+
+def op_openw(r, p):
+    """Open for writing and close without writing: a stub gets its data, nothing else changes."""
+    os.close(os.open(os.path.join(r, p), os.O_WRONLY | os.O_NONBLOCK))
+    return op_stat(r, p)
+
+
+def op_unlinkedfstat(r, p):
+    """fstat of a file unlinked while open (dpkg-deb does this): the kernel asks without a handle."""
+    fd = os.open(os.path.join(r, p), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        os.unlink(os.path.join(r, p))
+        os.write(fd, b"x" * 100)
+        st = os.fstat(fd)
+        return (st.st_size, st.st_nlink, stat.S_IMODE(st.st_mode))
+    finally:
+        os.close(fd)
 
 
 def op_setxattr(r, p, name, value):
@@ -216,22 +242,59 @@ def make_lowers(base):
 class Pair:
     def __init__(self, base, unionfs, lowers):
         self.base = base
+        self.unionfs = unionfs
+        self.lowers = lowers
         self.roots = []
         for name in ("k", "h"):
             for d in ("u", "w", "m"):
                 os.makedirs(os.path.join(base, name + d))
-        lo = ":".join(lowers)
-        k = os.path.join(base, "k")
+        self.hutch_upper = os.path.join(base, "hu")
+        # keep_stubs: a remount must find the metadata-only copies on disk.
+        self.keep_stubs = True
+        self.mount()
+
+    def mount(self):
+        lo = ":".join(self.lowers)
+        k = os.path.join(self.base, "k")
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
                         f"lowerdir={lo},upperdir={k}u,workdir={k}w,userxattr", k + "m"], check=True)
-        h = os.path.join(base, "h")
-        subprocess.run([unionfs, "-o", f"lowerdir={lo},upperdir={h}u,workdir={h}w,watch_pid={os.getpid()}", h + "m"], check=True)
+        h = os.path.join(self.base, "h")
+        keep = ",keep_stubs" if self.keep_stubs else ""
+        subprocess.run([self.unionfs, "-o", f"lowerdir={lo},upperdir={h}u,workdir={h}w,watch_pid={os.getpid()}{keep}", h + "m"],
+                       check=True)
         self.roots = [k + "m", h + "m"]
 
     def close(self):
         for r in self.roots:
             if subprocess.run(["umount", r], stderr=subprocess.DEVNULL).returncode != 0:
                 subprocess.run(["umount", "-l", r])
+
+    def remount(self, keep_stubs=True):
+        """A later mount of the same uppers: what the first left on disk must be enough.
+        The next daemon keeps its stubs or fills them in when it ends."""
+        self.close()
+        self.wait_daemon_gone()
+        self.keep_stubs = keep_stubs
+        self.mount()
+        return True
+
+    def wait_daemon_gone(self):
+        """A daemon fills its stubs in after the unmount returns: wait for it to exit."""
+        upper = (self.hutch_upper + ",").encode()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            busy = False
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if upper in f.read():
+                            busy = True
+                except OSError:
+                    pass
+            if not busy:
+                return
+            time.sleep(0.02)
+        raise RuntimeError("hutch-unionfs did not exit after its unmount")
 
 
 # ---- sequences ----
@@ -251,7 +314,8 @@ HAND = {
                           ("mkdir", "newdir", 0o755), ("mkdir", "newdir", 0o755), ("write", "newdir/f", "creat", 0, b"f"),
                           ("rmdir", "newdir"), ("unlink", "newdir/f"), ("rmdir", "newdir"), ("stat", "newdir"),
                           ("unlink", "topfile"), ("stat", "topfile"), ("write", "topfile", "create", 0, b"back"),
-                          ("read", "topfile"), ("unlink", "data"), ("rmdir", "etc/passwd"), ("rmdir", "etc")],
+                          ("read", "topfile"), ("unlink", "data"), ("rmdir", "etc/passwd"), ("rmdir", "etc"),
+                          ("unlinkedfstat", "scratch"), ("unlinkedfstat", "etc/hosts")],
     "whiteouts and opaque dirs": [("unlink", "merged/from3"), ("listdir", "merged"), ("unlink", "merged/from2"),
                                   ("unlink", "merged/from1"), ("rmdir", "merged"), ("stat", "merged"),
                                   ("mkdir", "merged", 0o700), ("listdir", "merged"), ("mkdir", "gone", 0o755),
@@ -291,6 +355,48 @@ HAND = {
                ("listxattr", "data/small"), ("getxattr", "bin/tool", "security.capability"),
                ("setxattr", "link-passwd", "user.x", b"1"), ("setxattr", "merged", "user.dir", b"d"),
                ("listdir", "merged")],
+    # Metadata-only copy-up: hutch-unionfs leaves the data below (a stub,
+    # checked with "stub") until the first open for write; what shows must
+    # not differ from the kernel overlay's full copy-up, also after a remount.
+    "metadata-only copy-up": [("chmod", "data/big", 0o600), ("stub", "data/big", True), ("stat", "data/big"),
+                              ("read", "data/big"), ("mtime", "data/big"), ("remount",), ("stub", "data/big", True),
+                              ("read", "data/big"), ("stat", "data/big"),
+                              ("write", "data/big", "pwrite", 5, b"patched"), ("stub", "data/big", False),
+                              ("read", "data/big"),
+                              ("utime", "etc/hosts", 2000000), ("stub", "etc/hosts", True), ("read", "etc/hosts"),
+                              ("openw", "etc/hosts"), ("stub", "etc/hosts", False), ("mtime", "etc/hosts"),
+                              ("read", "etc/hosts"),
+                              ("setxattr", "data/small", "user.b", b"2"), ("stub", "data/small", True),
+                              ("read", "data/small"), ("listxattr", "data/small"), ("getxattr", "data/small", "user.note"),
+                              ("chmod", "etc/passwd", 0o640), ("write", "etc/passwd", "append", 0, b"x:x:1:1::/:/bin/sh\n"),
+                              ("read", "etc/passwd"), ("stat", "etc/passwd"),
+                              ("chmod", "data/sparse", 0o600), ("stub", "data/sparse", True), ("read", "data/sparse"),
+                              ("truncate", "data/sparse", 3000000), ("stub", "data/sparse", False), ("read", "data/sparse"),
+                              ("chmod", "deep/a/b/c/file", 0o640), ("write", "deep/a/b/c/file", "trunc", 0, b"new\n"),
+                              ("read", "deep/a/b/c/file"), ("stat", "deep/a/b/c/file"),
+                              ("chmod", "bin/tool", 0o4755), ("write", "bin/tool", "append", 0, b"#"), ("stat", "bin/tool")],
+    "metadata-only copy-up, rename and links": [
+        ("chmod", "merged/from3", 0o600), ("rename", "merged/from3", "moved3"), ("stub", "moved3", True),
+        ("read", "moved3"), ("remount",), ("read", "moved3"), ("write", "moved3", "append", 0, b"more"),
+        ("read", "moved3"), ("stat", "moved3"),
+        ("chmod", "data/small", 0o600), ("link", "data/small", "small-link"), ("stub", "small-link", True),
+        ("remount",), ("read", "small-link"), ("write", "small-link", "append", 0, b"via link"),
+        ("read", "data/small"), ("stat", "data/small"), ("stub", "data/small", False),
+        ("link", "etc/hosts", "hosts-link"), ("stub", "hosts-link", True), ("truncate", "etc/hosts", 0),
+        ("read", "hosts-link"), ("stat", "hosts-link"),
+        ("utime", "deep/a/b/c/file", 3000000), ("rename", "deep", "deep3"), ("stub", "deep3/a/b/c/file", True),
+        ("remount",), ("read", "deep3/a/b/c/file"), ("mtime", "deep3/a/b/c/file"),
+        ("write", "deep3/a/b/c/file", "append", 0, b"+"), ("read", "deep3/a/b/c/file"),
+        ("chmod", "topfile", 0o644), ("unlink", "topfile"), ("stat", "topfile")],
+    # Without keep_stubs a daemon copies its stubs' data in when it ends, so
+    # the upper is whole for anything that reads it next.
+    "stubs filled in at unmount": [
+        ("remount", False), ("chmod", "data/big", 0o600), ("utime", "etc/hosts", 4000000),
+        ("chmod", "deep/a/b/c/file", 0o600), ("rename", "deep/a", "a2"), ("link", "data/small", "small2"),
+        ("stub", "data/big", True), ("stub", "a2/b/c/file", True), ("stub", "small2", True),
+        ("remount", True), ("stub", "data/big", False), ("stub", "etc/hosts", False), ("stub", "a2/b/c/file", False),
+        ("stub", "small2", False), ("read", "data/big"), ("mtime", "etc/hosts"), ("stat", "a2/b/c/file"),
+        ("read", "small2"), ("stat", "data/small")],
     "links and symlinks": [("link", "bin/tool", "tool-link"), ("stat", "bin/tool"), ("write", "tool-link", "append", 0, b"#"),
                            ("read", "bin/tool"), ("unlink", "bin/tool"), ("stat", "tool-link"),
                            ("symlink", "etc/hosts", "sl"), ("readlink", "sl"), ("symlink", "x", "sl"),
@@ -298,12 +404,21 @@ HAND = {
 }
 
 
+def is_stub(upper_path):
+    return "user.hutch.datasource" in os.listxattr(upper_path, follow_symlinks=False)
+
+
 def run_ops(pair, ops, label, log):
     ok = True
     for i, op in enumerate(ops):
         name, args = op[0], op[1:]
         res = []
-        for side, root in enumerate(pair.roots):
+        if name == "remount":
+            res = [result(pair.remount, *args)] * 2
+        elif name == "stub":
+            # Only hutch-unionfs makes stubs: the kernel side states what is expected.
+            res = [("ok", args[1]), result(is_stub, os.path.join(pair.hutch_upper, args[0]))]
+        for side, root in enumerate(pair.roots if name not in ("remount", "stub") else []):
             if name == "rename":
                 res.append(result(OPS[name], root, *args, side == 0))
             else:
@@ -330,6 +445,8 @@ def random_ops(rng, root, n):
                        "rename", "link", "symlink", "chmod", "utime", "setxattr", "removexattr", "listdir",
                        "listxattr", "getxattr", "mkfifo"])
     pickreg = lambda: rng.choice(regular) if regular and rng.random() < 0.8 else new()
+    if rng.random() < 0.01:
+        return ("remount",)  # the stubs and whiteouts left on disk must be enough
     if kind == "read":
         return ("read", pickreg())
     if kind == "write":
