@@ -62,7 +62,7 @@ extension UnionFileSystem {
                 let hostUID = options.uidMapping.toHost(uid), hostGID = options.gidMapping.toHost(gid)
                 var done = false
                 if current == nil, let hu = hostUID, let hg = hostGID,
-                   !options.xattrOwners || (hu == ownUID && hg == ownGID) {
+                   !options.xattrOwners || (hu == ownUID && hg == ownGID && (uid, gid) == recordFreeOwner) {
                     if stub && hu != ownUID {
                         // A stub must stay ours on disk: the store fills it later as the user.
                         try fillData(node, withData: true)

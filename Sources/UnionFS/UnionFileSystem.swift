@@ -258,10 +258,17 @@ final class UnionFileSystem {
         return fstatat(upperFD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && isWhiteout(st)
     }
 
+    /// The owner a new entry may have without an override: the daemon's own.
+    /// With xattr_owners the store reads a file of the user's with no
+    /// override as root's, so any other owner is recorded, the daemon's own
+    /// included when it is not root in the namespace (a container run as
+    /// `USER app` without a subordinate range maps the user to app alone).
+    var recordFreeOwner: (uid: UInt32, gid: UInt32) { options.xattrOwners ? (0, 0) : (ownUID, ownGID) }
+
     /// Gives a new upper entry the caller's ownership; what the kernel will
     /// not let us write goes to the override xattr.
     func applyOwner(_ path: String, uid: UInt32, gid: UInt32, mode: mode_t) {
-        guard uid != ownUID || gid != ownGID else { return }
+        guard uid != recordFreeOwner.uid || gid != recordFreeOwner.gid else { return }
         if !options.xattrOwners, let hu = options.uidMapping.toHost(uid), let hg = options.gidMapping.toHost(gid),
            fchownat(upperFD, path, hu, hg, AT_SYMLINK_NOFOLLOW) == 0 {
             return

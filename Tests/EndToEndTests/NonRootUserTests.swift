@@ -78,6 +78,15 @@ final class NonRootUserTests: XCTestCase {
             let run = Harness.hutch(["run", "--rm", "app"], as: user, env: env(root))
             XCTAssertStatus(run, 0)
             XCTAssertEqual(run.stdout, "1000:1000\n1000\n", run.output)
+            // And the committed layer itself, as another machine will read it (without
+            // a subordinate range the container ran with the user mapped to 1000 alone).
+            let inspect = Harness.hutch(["inspect", "app"], as: user, env: env(root))
+            let image = ((try? JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8))) as? [[String: Any]])?.first
+            let layers = (image?["RootFS"] as? [String: Any])?["Layers"] as? [String] ?? []
+            let last = layers.last?.replacingOccurrences(of: "sha256:", with: "") ?? "missing"
+            let listing = Harness.sh("tar -tvnf '\(root)/blobs/sha256/\(last)'", as: user)
+            let byApp = listing.stdout.split(separator: "\n").first { $0.hasSuffix("home/app/by-app") }
+            XCTAssertTrue(byApp?.contains(" 1000/1000 ") == true, listing.output)
 
             XCTAssertStatus(Harness.hutch(["run", "-d", "--name", "svc", "app", "sleep", "317"], as: user, env: env(root)), 0)
             let exec = Harness.hutch(["exec", "svc", "sh", "-c", "id -u && touch /home/app/from-exec && stat -c %u /home/app/from-exec"],
