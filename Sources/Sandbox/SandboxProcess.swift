@@ -54,7 +54,15 @@ public final class SandboxProcess {
             // cgroups) it waits for csandbox_release all the same, so the
             // command never runs before its network is up.
             do {
-                if spec.idMappings.useHelpers { try writeIDMaps(spec.idMappings, pid: child.pid) }
+                if spec.idMappings.useHelpers {
+                    try writeIDMaps(spec.idMappings, pid: child.pid)
+                } else if afterIDMaps != nil, !ownIDMapsWritten(pid: child.pid, errorFD: child.error_fd) {
+                    // The child writes its own maps without telling: a hook that joined
+                    // its user namespace before then would be nobody there. It failed.
+                    var failure = csandbox_error()
+                    throw csandbox_release(&child, &failure) != 0 ? translate(failure)
+                        : SandboxError.setup("the container's process did not write its user id maps within 10 s")
+                }
                 try afterIDMaps?(child.pid)
             } catch {
                 close(child.sync_fd); close(child.error_fd)
@@ -72,6 +80,25 @@ public final class SandboxProcess {
             if master >= 0 { close(master) }
             throw error
         }
+    }
+
+    /// Waits until the child `pid` has written its uid_map and gid_map (it
+    /// does so at once, before waiting to be released): false when it
+    /// reported a failure instead (`errorFD` readable) or after 10 s.
+    static func ownIDMapsWritten(pid: pid_t, errorFD: Int32) -> Bool {
+        func written(_ name: String) -> Bool {
+            let fd = open("/proc/\(pid)/\(name)", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var byte: UInt8 = 0
+            return read(fd, &byte, 1) == 1
+        }
+        for _ in 0..<10_000 {
+            if written("uid_map") && written("gid_map") { return true }
+            var p = pollfd(fd: errorFD, events: Int16(POLLIN), revents: 0)
+            if Glibc.poll(&p, 1, 1) > 0 { return false }   // an error report, or the child is gone
+        }
+        return false
     }
 
     /// Sends a signal to the container's init, which forwards it to the command.
