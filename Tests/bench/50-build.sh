@@ -75,9 +75,26 @@ row() { # name dir flags
     CMD[$name-podman-overlay]="$PODMAN_K build -q --network host $flags -t b-$name $dir >/dev/null"
     CMD[$name-podman-fuse]="$PODMAN_F build -q --network host $flags -t b-$name $dir >/dev/null"
     want "$name" || return 0
-    as_user hyperfine --style none --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/$name.json" \
-        -n hutch "${CMD[$name-hutch]}" -n podman-overlay "${CMD[$name-podman-overlay]}" \
-        -n podman-fuse "${CMD[$name-podman-fuse]}" >/dev/null 2>&1 || true
+    interleaved "$name"
+}
+# The three commands of a row, one run each in turn (the first in the turn rotating),
+# after one warm-up each. hyperfine's usual order (all runs of one command, then the
+# next) is not fair on this machine: file creation on its ext4 gets slower for a few
+# minutes after many deletions, and whichever command comes first pays for the rows
+# before it. median() reads every run's JSON.
+interleaved() {
+    local name=$1 i who
+    local order=(hutch podman-overlay podman-fuse)
+    for who in "${order[@]}"; do
+        as_user hyperfine --style none --runs 1 --ignore-failure -n "$who" "${CMD[$name-$who]}" >/dev/null 2>&1 || true
+    done
+    for i in $(seq 1 "$RUNS"); do
+        for who in "${order[@]}"; do
+            as_user hyperfine --style none --runs 1 --ignore-failure --export-json "$WORK/$name.$who.$i.json" \
+                -n "$who" "${CMD[$name-$who]}" >/dev/null 2>&1 || true
+        done
+        order=("${order[@]:1}" "${order[0]}")
+    done
 }
 row lecture-cold "$WORK/lecture" "--no-cache"
 row lecture-cached "$WORK/lecture" ""
@@ -87,25 +104,26 @@ row run-5000-files "$WORK/many" "--no-cache"
 CMD[run-python-hutch]="hutch run --rm --network none python:latest python3 -c pass"
 CMD[run-python-podman-overlay]="$PODMAN_K run --rm --network none python:latest python3 -c pass"
 CMD[run-python-podman-fuse]="$PODMAN_F run --rm --network none python:latest python3 -c pass"
-want run-python && as_user hyperfine --style none --warmup 1 --runs "$RUNS" --ignore-failure --export-json "$WORK/run-python.json" \
-    -n hutch "${CMD[run-python-hutch]}" -n podman-overlay "${CMD[run-python-podman-overlay]}" \
-    -n podman-fuse "${CMD[run-python-podman-fuse]}" >/dev/null 2>&1 || true
+want run-python && interleaved run-python
 
+# The median of a command's runs of a row; empty when any run failed or none ran.
 median() { python3 -c "
-import json
-try:
-    d = json.load(open('$WORK/$1.json'))
-    r = {x['command']: x['median'] for x in d['results'] if not any(c != 0 for c in x.get('exit_codes', [0]))}
-    print(r.get('$2', ''))
-except Exception:
-    print('')"; }
+import glob, json, statistics
+times = []
+for f in glob.glob('$WORK/$1.$2.*.json'):
+    for x in json.load(open(f))['results']:
+        if any(c != 0 for c in x.get('exit_codes', [0])):
+            print(''); raise SystemExit
+        times += x['times']
+print(statistics.median(times) if times else '')"; }
 fmt() { [ -n "$1" ] && python3 -c "print(f'{$1:.3f} s')" || echo "failed"; }
 ratio() { [ -n "$1" ] && [ -n "$2" ] && python3 -c "print(f'{$1/$2:.2f}')" || echo "-"; }
 
 echo "## Builds: hutch build vs podman build"
 echo
 echo "As $USER_NAME, on the Debian+python3 fixture imported as \`python:latest\` in each store; median of $RUNS runs"
-echo "after one warm-up. \`hutch build\` runs RUN through hutch-unionfs (FUSE); podman on the kernel overlay and on"
+echo "after one warm-up each, the three commands of a row run in turn (hyperfine --runs 1 each, the first of a turn"
+echo "rotating), because file creation on this machine's ext4 slows down for minutes after mass deletions. \`hutch build\` runs RUN through hutch-unionfs (FUSE); podman on the kernel overlay and on"
 echo "fuse-overlayfs, each with its own \`--root\`. Cold rows use \`--no-cache\`."
 echo
 echo '```'
