@@ -17,25 +17,23 @@ extension SandboxProcess {
         var master: Int32 = -1, slave: Int32 = -1
         // The host's pty is the fallback; the joiner opens one in the container's
         // devpts and sends its master back over `ttyChannel`.
-        var ttyChannel: [Int32] = [-1, -1]
+        var ttyChannel: DescriptorChannel?
         if spec.stdio == .terminal {
             (master, slave, _) = try Terminal.openPair()
-            if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ttyChannel) != 0 {
-                ttyChannel = [-1, -1]
-            }
+            ttyChannel = try? DescriptorChannel.make()
         }
         defer {
             if slave >= 0 { close(slave) }
-            for fd in ttyChannel where fd >= 0 { close(fd) }
+            ttyChannel?.close()
         }
         var stdinFD: Int32 = -1
         if spec.stdio == .inherit && !spec.interactive { stdinFD = open("/dev/null", O_RDONLY | O_CLOEXEC) }
         defer { if stdinFD >= 0 { close(stdinFD) } }
-        var listener = try ListenerChannel.open(for: spec)
+        var listener = try DescriptorChannel.seccompListener(of: spec)
         defer { listener?.close() }
         do {
             let cspec = CSpec(spec, operations: [], ttyFD: slave, stdinFD: stdinFD, listenerSocket: listener?.childEnd ?? -1,
-                              execTTYSocket: ttyChannel[1])
+                              execTTYSocket: ttyChannel?.childEnd ?? -1)
             var child = csandbox_child()
             let rc = withExtendedLifetime(cspec) { () -> Int32 in
                 var s = cspec.spec
@@ -44,13 +42,10 @@ extension SandboxProcess {
             listener?.closeChildEnd()
             guard rc == 0 else { throw SandboxError.setup("cannot start a process in the container: \(SystemFiles.describe(-rc))") }
             // The joiner has exited: its pty master is in the channel, or it kept the host's.
-            if ttyChannel[0] >= 0 {
-                let own = csandbox_recv_fd(ttyChannel[0], Int32(MSG_DONTWAIT))
-                if own >= 0 {
-                    close(master)
-                    master = own
-                    Terminal.copyWindowSize(to: master)
-                }
+            if let own = ttyChannel?.receive(), own >= 0 {
+                close(master)
+                master = own
+                Terminal.copyWindowSize(to: master)
             }
             var failure = csandbox_error()
             if csandbox_release(&child, &failure) != 0 || child.pid <= 0 {
@@ -60,14 +55,7 @@ extension SandboxProcess {
                 }
                 throw translate(failure)
             }
-            do {
-                try listener?.deliver(to: spec.seccompListener)
-            } catch {
-                kill(child.pid, SIGKILL)
-                var status: Int32 = 0
-                while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
-                throw error
-            }
+            do { try listener?.deliver(to: spec.seccompListener) } catch { reap(child.pid); throw error }
             return SandboxProcess(pid: child.pid, terminalMaster: master)
         } catch {
             if master >= 0 { close(master) }

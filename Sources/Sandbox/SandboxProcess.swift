@@ -35,7 +35,7 @@ public final class SandboxProcess {
             stdinFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
         defer { if stdinFD >= 0 { close(stdinFD) } }
-        var listener = try ListenerChannel.open(for: spec)
+        var listener = try DescriptorChannel.seccompListener(of: spec)
         defer { listener?.close() }
         do {
             let operations = try MountPlan.operations(for: spec, consolePath: consolePath)
@@ -130,7 +130,7 @@ public final class SandboxProcess {
         return 128 + signal
     }
 
-    private static func reap(_ pid: pid_t) {
+    static func reap(_ pid: pid_t) {
         var status: Int32 = 0
         kill(pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

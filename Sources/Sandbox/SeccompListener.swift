@@ -3,21 +3,26 @@ import CSandbox
 import Glibc
 #endif
 
-/// The socket pair the command sends its seccomp listener over: the child
-/// end goes into the csandbox_spec, the parent end is read once the command
-/// exec'd (the descriptor was sent before execve, so it is already queued).
-struct ListenerChannel {
+/// A socket pair a process of the sandbox sends one descriptor back over
+/// (csandbox_send_fd): the child end goes into the csandbox_spec, the parent
+/// end is read once the sender is past sending (the descriptor is queued).
+struct DescriptorChannel {
     private(set) var parentEnd: Int32
     private(set) var childEnd: Int32
 
-    /// nil when the spec asks for no listener (no hook, or no filter).
-    static func open(for spec: SandboxSpec) throws -> ListenerChannel? {
-        guard spec.seccompListener != nil, let filter = spec.seccompFilter, filter.count >= 8 else { return nil }
+    static func make() throws -> DescriptorChannel {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            throw SandboxError.setup("cannot create the seccomp listener socket: \(SystemFiles.describe(errno))")
+            throw SandboxError.setup("cannot create a socket pair: \(SystemFiles.describe(errno))")
         }
-        return ListenerChannel(parentEnd: fds[0], childEnd: fds[1])
+        return DescriptorChannel(parentEnd: fds[0], childEnd: fds[1])
+    }
+
+    /// The channel the command sends its seccomp listener over; nil when the
+    /// spec asks for no listener (no hook, or no filter).
+    static func seccompListener(of spec: SandboxSpec) throws -> DescriptorChannel? {
+        guard spec.seccompListener != nil, let filter = spec.seccompFilter, filter.count >= 8 else { return nil }
+        return try make()
     }
 
     /// After the spawn: only the child's copy stays open.
@@ -25,10 +30,13 @@ struct ListenerChannel {
         if childEnd >= 0 { Glibc.close(childEnd); childEnd = -1 }
     }
 
-    /// Takes the listener the command sent and gives it to the hook.
+    /// The descriptor sent, or -1 (errno set) when none was.
+    func receive() -> Int32 { csandbox_recv_fd(parentEnd, Int32(MSG_DONTWAIT)) }
+
+    /// Takes the seccomp listener the command sent and gives it to the hook.
     mutating func deliver(to hook: ((Int32) -> Void)?) throws {
         defer { close() }
-        let fd = csandbox_recv_fd(parentEnd, Int32(MSG_DONTWAIT))
+        let fd = receive()
         guard fd >= 0 else {
             throw SandboxError.setup("the container did not send its seccomp listener: \(SystemFiles.describe(errno))")
         }
