@@ -25,21 +25,14 @@ public struct SandboxRunner: RunStepExecuting {
 
     public func run(_ step: RunStep) throws -> Int32 {
         let mountpoint = (step.upperDirectory as NSString).deletingLastPathComponent + "/root"
-        try? FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
-        // An empty stage (FROM scratch) still needs a lower layer.
-        var lowers = step.lowerDirectories
-        if lowers.isEmpty {
-            let empty = (step.upperDirectory as NSString).deletingLastPathComponent + "/empty"
-            try? FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-            lowers = [empty]
-        }
-        var unionOptions = UnionOptions()
-        // The daemon ends with the build, so a kill -9 leaves no mount behind.
-        unionOptions.watchPID = getpid()
+        // Upper, work folder, mount point and the empty lower of a FROM scratch
+        // stage as ImageRootfs makes them; the daemon ends with the build, so a
+        // kill -9 leaves no mount behind.
+        let lowers = step.lowerDirectories
         var mount: UnionMount?
         do {
-            mount = try UnionMount.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
-                                         at: mountpoint, backend: .fuse, options: unionOptions, unionfsPath: unionfs)
+            mount = try ImageRootfs.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
+                                          at: mountpoint, unionfsPath: unionfs)
         } catch {
             throw BuildError("cannot mount the stage's layers: \(error)")
         }
@@ -73,12 +66,8 @@ public struct SandboxRunner: RunStepExecuting {
         spec.hostname = "buildkitsandbox"
         // Docker's default profile, as Docker's RUN has; without a subuid
         // range chown goes to the step's hutch-unionfs (ChownSupervision).
-        if spec.idMappings.needsChownSupervisor {
-            let socket = try ChownSupervision.socketPath(for: "build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-            controlSocket = socket
-            spec.seccompListener = ChownSupervision.forwarder(to: socket)
-        }
-        try spec.compileSeccompFilter(notifyingChown: controlSocket != nil)
+        controlSocket = try ChownSupervision.compileSeccomp(
+            &spec, supervisor: "build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").socket
         if step.quiet {
             // -q: the command writes to /dev/null (hutch's own streams, restored after).
             let saved = (dup(1), dup(2))

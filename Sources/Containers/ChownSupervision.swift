@@ -37,6 +37,25 @@ public enum ChownSupervision {
         return base
     }
 
+    /// Compiles the spec's seccomp filter (see compileSeccompFilter). With a
+    /// `supervisor` id, when the user namespace maps one id and a filter is
+    /// wanted, the chown family goes to the chown supervisor: the spec's
+    /// listener hook is set to reach its socket, which is returned (the union
+    /// daemon the caller starts listens there); nil otherwise. `warning` as
+    /// compileSeccompFilter's.
+    public static func compileSeccomp(_ spec: inout SandboxSpec, supervisor id: String?) throws
+        -> (socket: String?, warning: String?) {
+        var socket: String?
+        if let id, spec.idMappings.needsChownSupervisor {
+            if case .unconfined = spec.seccomp {} else {
+                socket = try socketPath(for: id)
+                spec.seccompListener = forwarder(to: socket!)
+            }
+        }
+        let warning = try spec.compileSeccompFilter(notifyingChown: socket != nil)
+        return (socket, warning)
+    }
+
     /// The hook that hands the container's (or an exec's) seccomp listener
     /// to the daemon at `socketPath`.
     public static func forwarder(to socketPath: String) -> (Int32) -> Void {

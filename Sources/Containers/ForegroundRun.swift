@@ -59,11 +59,7 @@ public struct ForegroundRun {
             let (chownSocket, warning) = try SandboxLauncher.compileSeccomp(&spec, config: config)
             if let warning { warnings(warning) }
             code = try Sandbox.run(spec, afterIDMaps: { pid in
-                if let prepared = mount, case .image(let layers) = config.root {
-                    mount = nil
-                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid,
-                                                     controlSocket: chownSocket, kernelOverlay: config.usesKernelOverlay)
-                }
+                try ImageRootfs.handOver(&mount, of: config, folder: folder, to: pid, controlSocket: chownSocket)
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {
                     helpers.append(try PrivateNetwork.attach(pid: pid, ports: ports, folder: folder))

@@ -37,13 +37,7 @@ public enum ImageRootfs {
         for dir in [upper, work, mountpoint] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        // An image with no layer (FROM scratch, an empty import) still needs a lower.
-        var lowers = lowers
-        if lowers.isEmpty {
-            let empty = (mountpoint as NSString).deletingLastPathComponent + "/empty"
-            try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-            lowers = [empty]
-        }
+        let lowers = try lowersOrEmpty(lowers, besides: mountpoint)
         var options = UnionOptions()
         options.watchPID = watchPID
         if let pid {
@@ -72,27 +66,41 @@ public enum ImageRootfs {
                          controlSocket: controlSocket, unionfsPath: unionfsPath)
     }
 
-    /// The hand-over: mounts the same layers in the namespaces of `pid`
-    /// (the container's init, waiting for `afterIDMaps` to return), then lets
-    /// the host mount `prepared` go. Returns the container's mount.
-    /// With `kernelOverlay`, the container's mount is the kernel's overlay,
-    /// mounted in its namespaces (its root may do that; the host user may not).
-    public static func handOver(_ prepared: UnionMount, layers: [String], folder: String,
-                                to pid: Int32, controlSocket: String? = nil, kernelOverlay: Bool = false) throws -> UnionMount {
-        return try handOver(prepared, to: pid) {
-            guard kernelOverlay else { return try mount(layers: layers, folder: folder, joining: pid, controlSocket: controlSocket) }
+    /// The hand-over of a container's root: mounts the same layers in the
+    /// namespaces of `pid` (the container's init, waiting for `afterIDMaps`
+    /// to return), then lets `mount`, the host's preparation mount, go; it
+    /// becomes the container's mount. With the kernel overlay
+    /// (`config.usesKernelOverlay`) that mount is the kernel's, made in the
+    /// container's namespaces (its root may do that; the host user may not).
+    /// Nothing for a `--rootfs` container.
+    public static func handOver(_ mount: inout UnionMount?, of config: ContainerConfig, folder: String,
+                                to pid: Int32, controlSocket: String?) throws {
+        guard let prepared = mount, case .image(let layers) = config.root else { return }
+        mount = nil
+        mount = try handOver(prepared, to: pid) {
+            guard config.usesKernelOverlay else {
+                return try self.mount(layers: layers, folder: folder, joining: pid, controlSocket: controlSocket)
+            }
             return try mountKernelOverlay(layers: layers, folder: folder, in: pid)
         }
+    }
+
+    /// An image with no layer (FROM scratch, an empty import) still needs a
+    /// lower: an empty folder beside the mount point.
+    static func lowersOrEmpty(_ lowers: [String], besides mountpoint: String) throws -> [String] {
+        guard lowers.isEmpty else { return lowers }
+        let empty = (mountpoint as NSString).deletingLastPathComponent + "/empty"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        return [empty]
     }
 
     /// The kernel overlay over the same folders the preparation mount used
     /// (its upper holds what hutch prepared), made inside `pid`'s namespaces.
     static func mountKernelOverlay(layers: [String], folder: String, in pid: Int32) throws -> UnionMount {
-        var lowers = Array(layers.reversed())
-        if lowers.isEmpty { lowers = [folder + "/empty"] }
+        let target = mergedPath(folder)
+        let lowers = try lowersOrEmpty(layers.reversed(), besides: target)
         let work = folder + "/overlay-work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let target = mergedPath(folder)
         let data = UnionMount.overlayData(lowers: lowers, upper: upperPath(folder), work: work)
         let rc = csandbox_mount_overlay_in(pid, target, data)
         guard rc == 0 else {

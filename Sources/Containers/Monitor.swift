@@ -60,11 +60,7 @@ public final class Monitor {
             // The launcher gives the container this socket when it needs a chown supervisor.
             let chownSocket = config.root.isImage ? try ChownSupervision.socketPath(for: config.id) : nil
             let request = LaunchRequest(config: config, folder: folder, stdin: devNull, stdout: out[1], stderr: err[1]) { pid in
-                if let prepared = mount, case .image(let layers) = config.root {
-                    mount = nil
-                    mount = try ImageRootfs.handOver(prepared, layers: layers, folder: folder, to: pid,
-                                                     controlSocket: chownSocket, kernelOverlay: config.usesKernelOverlay)
-                }
+                try ImageRootfs.handOver(&mount, of: config, folder: folder, to: pid, controlSocket: chownSocket)
                 if let cgroup { try CgroupDelegation.addProcess(pid, to: cgroup) }
                 if config.network == "private" {
                     helpers.append(try PrivateNetwork.attach(pid: pid, ports: ports, folder: folder))

@@ -33,22 +33,13 @@ public struct SandboxLauncher: ContainerLauncher {
         }
     }
 
-    /// Compiles the container's seccomp filter (see compileSeccompFilter).
-    /// For an image container whose user namespace maps one id, the chown
-    /// family goes to the chown supervisor: the spec's listener hook is set
-    /// to reach its socket, returned (the mount hand-over starts the daemon
-    /// listening there); nil otherwise. `warning` as compileSeccompFilter's.
+    /// Compiles the container's seccomp filter with its chown supervisor
+    /// (ChownSupervision.compileSeccomp): image containers on hutch-unionfs
+    /// have one; the kernel overlay has no one to record owners.
     public static func compileSeccomp(_ spec: inout SandboxSpec, config: ContainerConfig) throws
         -> (chownSocket: String?, warning: String?) {
-        var socket: String?
-        // Owners are recorded by hutch-unionfs; the kernel overlay has no one to tell.
-        if config.root.isImage, !config.usesKernelOverlay, spec.idMappings.needsChownSupervisor {
-            if case .unconfined = spec.seccomp {} else {
-                socket = try ChownSupervision.socketPath(for: config.id)
-                spec.seccompListener = ChownSupervision.forwarder(to: socket!)
-            }
-        }
-        let warning = try spec.compileSeccompFilter(notifyingChown: socket != nil)
+        let supervised = config.root.isImage && !config.usesKernelOverlay
+        let (socket, warning) = try ChownSupervision.compileSeccomp(&spec, supervisor: supervised ? config.id : nil)
         return (socket, warning)
     }
 
