@@ -24,7 +24,7 @@ extension ImageBuilder {
         }
         let network = run.network ?? options.network ?? "default"
         var mounts: [RunStepMount] = []
-        var tmpfs: [String] = []
+        var tmpfs: [(target: String, size: UInt64?)] = []
         var agentCount = 0
         for mount in run.mounts {
             switch mount.type {
@@ -40,7 +40,7 @@ extension ImageBuilder {
                 }
                 mounts.append(RunStepMount(source: entry.hostPath, target: mount.target ?? "/", readOnly: mount.readOnly))
             case .tmpfs:
-                tmpfs.append((mount.target ?? "/") + (mount.size.map { ":size=\($0)" } ?? ""))
+                tmpfs.append((mount.target ?? "/", mount.size))
             case .secret:
                 let target = mount.target ?? "/run/secrets/" + (mount.id ?? mount.source ?? "")
                 let id = mount.id ?? mount.source ?? (target as NSString).lastPathComponent
@@ -72,12 +72,13 @@ extension ImageBuilder {
         let step = RunStep(lowerDirectories: layerDirectories(state), upperDirectory: scratch.upper,
                            workDirectory: scratch.work, argv: argv, environment: environment,
                            workdir: state.container.workingDir ?? "/", user: state.container.user,
-                           network: network == "none" ? "none" : "host", mounts: mounts, tmpfs: tmpfs, location: location,
+                           network: network == "none" ? "none" : "host", mounts: mounts,
+                           tmpfs: tmpfs.map { $0.target + ($0.size.map { ":size=\($0)" } ?? "") }, location: location,
                            quiet: options.quiet)
         // Mount points the sandbox makes for these mounts are not the layer's
         // (BuildKit leaves no stub either): those missing below go after the run.
         let below = LayerView(layers: layerDirectories(state))
-        let stubs = try (mounts.map(\.target) + tmpfs.map { String($0.split(separator: ":")[0]) })
+        let stubs = try (mounts.map(\.target) + tmpfs.map(\.target))
             .filter { try below.entry(at: $0, followFinal: false) == nil }
         let status = try runner.run(step)
         for target in stubs { removeMountStub(target, upper: scratch.upper, below: below) }
