@@ -15,12 +15,19 @@ import Glibc
 /// the sandbox on that root, then the mount goes away.
 public struct SandboxRunner: RunStepExecuting {
     public let unionfs: String
+    /// Whether a RUN whose namespace maps a subordinate range writes through
+    /// the kernel overlay (over a read-only hutch-unionfs view of the layers)
+    /// instead of through hutch-unionfs: `storage.union` "auto" or "overlay".
+    public let kernelOverlay: Bool
 
-    public init(unionfs: String) { self.unionfs = unionfs }
+    public init(unionfs: String, kernelOverlay: Bool = false) {
+        self.unionfs = unionfs
+        self.kernelOverlay = kernelOverlay
+    }
 
     /// hutch-unionfs beside the running hutch, else on PATH.
     public static func `default`(store: Store, config: HutchConfig) -> SandboxRunner {
-        SandboxRunner(unionfs: UnionMount.defaultUnionFSPath())
+        SandboxRunner(unionfs: UnionMount.defaultUnionFSPath(), kernelOverlay: config.union != .fuse)
     }
 
     public func run(_ step: RunStep) throws -> Int32 {
@@ -40,14 +47,25 @@ public struct SandboxRunner: RunStepExecuting {
         // The host mount serves the preparation; the command gets a mount made
         // in its own namespaces (see ImageRootfs), so RUN after USER app works.
         var controlSocket: String?
+        var onKernelOverlay = false
         let handOver: (pid_t) throws -> Void = { pid in
             guard let prepared = mount else { return }
             mount = nil
             do {
                 mount = try ImageRootfs.handOver(prepared, to: pid) {
-                    try ImageRootfs.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
-                                          at: mountpoint, joining: pid, controlSocket: controlSocket,
-                                          unionfsPath: unionfs)
+                    if onKernelOverlay {
+                        // Writes at the kernel's speed; if the kernel refuses, hutch-unionfs as usual.
+                        let scratch = (step.upperDirectory as NSString).deletingLastPathComponent
+                        if let overlay = try? ImageRootfs.mountKernelOverlay(
+                            over: lowers, view: scratch + "/view", upper: step.upperDirectory,
+                            work: scratch + "/overlay-work", at: mountpoint, in: pid, unionfsPath: unionfs) {
+                            return overlay
+                        }
+                        onKernelOverlay = false
+                    }
+                    return try ImageRootfs.mount(lowers: lowers, upper: step.upperDirectory, work: step.workDirectory,
+                                                 at: mountpoint, joining: pid, controlSocket: controlSocket,
+                                                 unionfsPath: unionfs)
                 }
             } catch {
                 throw BuildError("cannot mount the stage's layers: \(error)")
@@ -68,14 +86,31 @@ public struct SandboxRunner: RunStepExecuting {
         // range chown goes to the step's hutch-unionfs (ChownSupervision).
         controlSocket = try ChownSupervision.compileSeccomp(
             &spec, supervisor: "build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").socket
+        // The kernel overlay gives copied-up and chowned files real owners:
+        // only a namespace mapping a subordinate range can have them.
+        onKernelOverlay = kernelOverlay && !spec.idMappings.needsChownSupervisor
+        let status: Int32
         if step.quiet {
             // -q: the command writes to /dev/null (hutch's own streams, restored after).
             let saved = (dup(1), dup(2))
             let null = open("/dev/null", O_WRONLY)
             dup2(null, 1); dup2(null, 2); close(null)
             defer { dup2(saved.0, 1); dup2(saved.1, 2); close(saved.0); close(saved.1) }
-            return try Sandbox.run(spec, afterIDMaps: handOver)
+            status = try Sandbox.run(spec, afterIDMaps: handOver)
+        } else {
+            status = try Sandbox.run(spec, afterIDMaps: handOver)
         }
-        return try Sandbox.run(spec, afterIDMaps: handOver)
+        if onKernelOverlay {
+            try? mount?.unmount()
+            mount = nil
+            // The store keeps the user's own files, owners recorded (Store/OwnerFolding).
+            try OwnerFolding.foldInSubordinateNamespace(step.upperDirectory, helper: Self.hutchExecutable())
+        }
+        return status
+    }
+
+    /// The running hutch (hutch-cli), which has the hidden fold-owners command.
+    static func hutchExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "hutch-cli"
     }
 }

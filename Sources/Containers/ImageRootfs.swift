@@ -110,6 +110,36 @@ public enum ImageRootfs {
         return UnionMount.inNamespace(at: target)
     }
 
+    /// The kernel overlay in `pid`'s namespaces with `upper` over a read-only
+    /// hutch-unionfs view of `lowers` (top-most first) at `view`: the view
+    /// shows the owners hutch records for the image's files as real ones, and
+    /// everything the command writes goes to the kernel's overlay at the
+    /// kernel's speed, with no daemon on the way. Copy-ups and chowns give
+    /// upper files real owners, so this needs a namespace that maps a whole
+    /// subordinate range (no chown supervisor); `OwnerFolding` turns them
+    /// back into recorded owners before the upper is committed. Returns the
+    /// view's mount (its daemon); the overlay goes with the namespace.
+    public static func mountKernelOverlay(over lowers: [String], view: String, upper: String, work: String,
+                                          at mountpoint: String, in pid: Int32,
+                                          unionfsPath: String? = nil) throws -> UnionMount {
+        for dir in [view, upper, work, mountpoint] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        let viewMount: UnionMount
+        do {
+            viewMount = try UnionMount.mountView(lowers: try lowersOrEmpty(lowers, besides: mountpoint), at: view,
+                                                 joining: pid, unionfsPath: unionfsPath)
+        } catch {
+            throw ContainerError.io("cannot mount the image's layers: \(error)")
+        }
+        let rc = csandbox_mount_overlay_in(pid, mountpoint, UnionMount.overlayData(lowers: [view], upper: upper, work: work))
+        guard rc == 0 else {
+            try? viewMount.unmount()
+            throw ContainerError.io("cannot mount the kernel overlay over the image's layers: \(String(cString: strerror(-rc)))")
+        }
+        return viewMount
+    }
+
     /// The hand-over for any mount: `mountInside` makes the container's.
     public static func handOver(_ prepared: UnionMount, to pid: Int32,
                                 mountInside: () throws -> UnionMount) throws -> UnionMount {

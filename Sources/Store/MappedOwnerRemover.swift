@@ -17,30 +17,39 @@ public enum MappedOwnerRemover {
     /// and /etc/subgid ranges. Without a range every file is the user's
     /// own, so nothing here is needed: that case throws, naming the path.
     public static func remove(_ path: String) throws {
+        guard let rm = (["/usr/bin/rm", "/bin/rm"] as [String]).first(where: { access($0, X_OK) == 0 }) else {
+            throw Failure(description: "cannot remove \(path): no rm in /usr/bin or /bin")
+        }
+        try runAsSubordinateRoot([rm, "-rf", "--", path], purpose: "remove \(path)",
+                                 noRange: "some files are not yours")
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            throw Failure(description: "cannot remove \(path): files in it are owned by ids outside your subordinate range")
+        }
+    }
+
+    /// Runs `argv` as root of a user namespace that maps the user to 0 and
+    /// their /etc/subuid and /etc/subgid ranges from 1 (the mapping hutch's
+    /// containers get), and throws unless it exits 0. `purpose` and
+    /// `noRange` word the errors ("cannot PURPOSE: NORANGE, and ...").
+    public static func runAsSubordinateRoot(_ argv: [String], purpose: String, noRange: String) throws {
         let name = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? String(getuid())
         let group = getgrgid(getgid()).map { String(cString: $0.pointee.gr_name) }
         guard let uids = OwnerMapping.subordinateRange(file: "/etc/subuid", names: [name, String(getuid())]),
               let gids = OwnerMapping.subordinateRange(file: "/etc/subgid", names: [name, String(getuid())] + (group.map { [$0] } ?? []))
         else {
-            throw Failure(description: "cannot remove \(path): some files are not yours, and \(name) has no /etc/subuid and /etc/subgid range to reach them")
-        }
-        guard let rm = (["/usr/bin/rm", "/bin/rm"] as [String]).first(where: { access($0, X_OK) == 0 }) else {
-            throw Failure(description: "cannot remove \(path): no rm in /usr/bin or /bin")
+            throw Failure(description: "cannot \(purpose): \(noRange), and \(name) has no /etc/subuid and /etc/subgid range to reach them")
         }
         let tools = try ["newuidmap", "newgidmap"].map { tool -> String in
             guard let p = (["/usr/bin/", "/bin/", "/usr/sbin/"] as [String]).map({ $0 + tool }).first(where: { access($0, X_OK) == 0 }) else {
-                throw Failure(description: "cannot remove \(path): \(tool) is missing (Debian package uidmap)")
+                throw Failure(description: "cannot \(purpose): \(tool) is missing (Debian package uidmap)")
             }
             return p
         }
-        try runMapped(argv: [rm, "-rf", "--", path],
+        try runMapped(argv: argv,
                       uidMap: ["0", String(getuid()), "1", "1", String(uids.start), String(uids.count)],
                       gidMap: ["0", String(getgid()), "1", "1", String(gids.start), String(gids.count)],
                       tools: (tools[0], tools[1]))
-        var st = stat()
-        if lstat(path, &st) == 0 {
-            throw Failure(description: "cannot remove \(path): files in it are owned by ids outside your subordinate range")
-        }
     }
 
     /// fork, then unshare(CLONE_NEWUSER) in the child (a threaded process

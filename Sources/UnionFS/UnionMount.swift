@@ -78,6 +78,24 @@ public struct UnionMount: Sendable {
         }
     }
 
+    /// A read-only view of `lowers` (top-most first) served by hutch-unionfs
+    /// in the user and mount namespaces of `pid`, at `mountpoint` there: the
+    /// merged image with the owners hutch records shown as real ones, for a
+    /// kernel overlay to stack its upper on (see Containers' ImageRootfs).
+    /// Its daemon keeps the view mounted in a namespace of its own, so it
+    /// ends with `options.watchPID` (by default the caller), not with `pid`.
+    public static func mountView(lowers: [String], at mountpoint: String, joining pid: Int32,
+                                 options: UnionOptions = UnionOptions(), unionfsPath: String? = nil) throws -> UnionMount {
+        var opts = options
+        if opts.watchPID == nil { opts.watchPID = getpid() }
+        opts.lowers = lowers
+        opts.upper = nil
+        opts.work = nil
+        opts.joinPID = pid
+        try opts.validate()
+        return try mountJoined(opts, at: mountpoint, exe: unionfsPath ?? defaultUnionFSPath())
+    }
+
     /// Starts hutch-unionfs in the namespaces of `opts.joinPID` and returns
     /// once it has mounted there and settled: it closes the ready pipe
     /// (descriptor 3 in the daemon), or dies, which closes it too.

@@ -35,6 +35,7 @@ struct Hutch: ParsableCommand {
             PortCommand.self,
             ContainerCommand.self,
             ContainerMonitorCommand.self,
+            FoldOwnersCommand.self,
             PullCommand.self,
             PushCommand.self,
             LoginCommand.self,
