@@ -96,16 +96,16 @@ public final class Monitor {
         for h in helpers { h.signal(SIGTERM) }
         if let cgroup { CgroupDelegation.remove(cgroup) }
         if let mount { try? mount.unmount() }
+        _ = try? repository.updateState(id) { s in
+            s.status = .exited
+            s.exitCode = code
+            s.finishedAt = Date()
+            s.helpers = []
+            s.monitorPid = 0
+        }
         if config.autoRemove {
-            repository.delete(id)
+            repository.deleteAfterWaiters(id)
         } else {
-            _ = try? repository.updateState(id) { s in
-                s.status = .exited
-                s.exitCode = code
-                s.finishedAt = Date()
-                s.helpers = []
-                s.monitorPid = 0
-            }
             StoreRecords.save(config, status: .exited, storeRoot: repository.storeRoot)
         }
         close(logFD)
