@@ -28,6 +28,7 @@ static const char *const ns_names[CSANDBOX_JOIN_COUNT] = { "user", "mnt", "pid",
 struct joiner_args {
     const struct csandbox_spec *spec;
     const int *ns_fds;
+    int cgroup_procs_fd;  /* -1: stay in hutch's cgroup */
     int pid_fd;   /* the command's pid goes here */
     int error_fd;
 };
@@ -46,6 +47,17 @@ static void open_container_pty(struct csandbox_spec *spec) {
 
 static int joiner_main(void *arg) {
     const struct joiner_args *a = arg;
+    /* "0" moves the writer. First, while still in hutch's namespaces (the
+     * kernel checks the opener's rights anyway): the command cloned below
+     * starts in the container's cgroup and so does everything it forks. */
+    if (a->cgroup_procs_fd >= 0) {
+        ssize_t n;
+        do { n = write(a->cgroup_procs_fd, "0", 1); } while (n < 0 && errno == EINTR);
+        if (n != 1) {
+            csandbox_report(a->error_fd, CSANDBOX_STAGE_CGROUP, n < 0 ? errno : EIO, "");
+            _exit(125);
+        }
+    }
     for (int i = 0; i < CSANDBOX_JOIN_COUNT; i++) {
         if (a->ns_fds[i] < 0) continue;
         if (setns(a->ns_fds[i], 0) != 0) {
@@ -70,7 +82,8 @@ static int joiner_main(void *arg) {
     _exit(0);
 }
 
-int csandbox_exec_spawn(const struct csandbox_spec *spec, const int *ns_fds, struct csandbox_child *child) {
+int csandbox_exec_spawn(const struct csandbox_spec *spec, const int *ns_fds, int cgroup_procs_fd,
+                        struct csandbox_child *child) {
     int pids[2], errs[2];
     if (pipe2(pids, O_CLOEXEC) != 0) return -errno;
     if (pipe2(errs, O_CLOEXEC) != 0) { int e = errno; close(pids[0]); close(pids[1]); return -e; }
@@ -80,7 +93,7 @@ int csandbox_exec_spawn(const struct csandbox_spec *spec, const int *ns_fds, str
         close(pids[0]); close(pids[1]); close(errs[0]); close(errs[1]);
         return -e;
     }
-    struct joiner_args args = { spec, ns_fds, pids[1], errs[1] };
+    struct joiner_args args = { spec, ns_fds, cgroup_procs_fd, pids[1], errs[1] };
     pid_t joiner = clone(joiner_main, (char *)stack + JOINER_STACK_SIZE, SIGCHLD, &args);
     int err = errno;
     munmap(stack, JOINER_STACK_SIZE);

@@ -45,16 +45,19 @@ public enum ContainerExec {
             throw ExecError(message: e.message, exitCode: e.exitCode)
         }
         spec.interactive = request.interactive
+        // The container's limits hold for what exec starts too (as runc exec
+        // puts its process in the container's cgroup).
+        let cgroup = config.limits.isEmpty ? nil : try CgroupDelegation.containerCgroup(of: identity.pid, id: container.id)
         if let warning = try SandboxLauncher.compileSeccomp(&spec, config: config).warning { warnings(warning) }
         do {
             if request.detach {
                 let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
                 defer { close(devNull) }
                 spec.stdio = .descriptors(stdin: devNull, stdout: devNull, stderr: devNull)
-                _ = try SandboxProcess.spawn(spec, joining: identity.pid)
+                _ = try SandboxProcess.spawn(spec, joining: identity.pid, cgroup: cgroup)
                 return 0
             }
-            return try Sandbox.exec(spec, joining: identity.pid)
+            return try Sandbox.exec(spec, joining: identity.pid, cgroup: cgroup)
         } catch let error as SandboxError {
             throw ExecError(message: error.description, exitCode: error.exitCode)
         }

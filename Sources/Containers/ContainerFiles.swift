@@ -74,8 +74,9 @@ extension JSONDecoder.DateDecodingStrategy {
 public final class Flock {
     let fd: Int32
 
-    public init(path: String) throws {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    /// `create`: false to lock only a file that is there already.
+    public init(path: String, create: Bool = true) throws {
+        fd = open(path, O_RDWR | (create ? O_CREAT : 0) | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ContainerError.io("cannot open lock \(path): \(String(cString: strerror(errno)))") }
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 
-/// `hutch container inspect`: Docker's JSON shape for the fields hutch has.
+/// `hutch inspect` of a container: Docker's JSON shape for the fields hutch has.
 public enum ContainerInspection {
-    public static func object(_ c: Container) -> [String: Any] {
+    /// The object, as JSONSerialization takes it; `logPath`: its json-file log.
+    public static func object(_ c: Container, logPath: String = "") -> [String: Any] {
         let s = c.state, config = c.config
         var portMap: [String: Any] = [:]
         for m in (s.status == .running ? s.ports : config.ports) {
@@ -30,7 +31,7 @@ public enum ContainerInspection {
             "Image": config.imageID,
             "Name": "/" + config.name,
             "RestartCount": s.restartCount,
-            "LogPath": "",
+            "LogPath": logPath,
             "Config": [
                 "Hostname": config.hostname ?? config.shortID,
                 "User": config.user ?? "",
@@ -59,12 +60,5 @@ public enum ContainerInspection {
             ] as [String: Any],
             "NetworkSettings": ["Ports": portMap] as [String: Any],
         ]
-    }
-
-    /// The JSON array `inspect` prints for several containers.
-    public static func json(_ containers: [Container]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: containers.map(object),
-                                                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -25,8 +25,16 @@ public struct LaunchRequest {
 /// A started container: its init's pid and how to wait for it.
 public protocol LaunchedContainer: AnyObject {
     var pid: Int32 { get }
+    /// With `-t`, the master of the container's pty (owned by this object,
+    /// valid while it lives): the container's output comes from there, not
+    /// from the request's stdout and stderr. -1 without a terminal.
+    var terminal: Int32 { get }
     /// Blocks until it ends; the exit code (128+N for signal N).
     func wait() -> Int32
+}
+
+extension LaunchedContainer {
+    public var terminal: Int32 { -1 }
 }
 
 /// What turns a LaunchRequest into a process; the Sandbox in the CLI, a

@@ -105,6 +105,9 @@ public struct ContainerManager {
 
     /// Blocks until the container is not running; its exit code.
     public func wait(_ id: String) throws -> Int32 {
+        // Held until the code is read: a --rm container is removed only then.
+        let waiters = try? Flock(path: repository.folder(id) + "/waiters.lock", create: false)
+        waiters?.lock(exclusive: false)
         while true {
             let c = try repository.load(id)
             if c.state.status != .running && !(c.state.status == .created && repository.monitorAlive(id)) {

@@ -9,6 +9,7 @@ import Glibc
 ///     state.json     what it is doing (ContainerState)
 ///     state.lock     flock guarding state.json's read-modify-write
 ///     monitor.lock   held by the monitor for as long as it runs
+///     waiters.lock   held shared by each `hutch wait` on the container
 ///     ctr.log        the json-file log
 ///     hosts, hostname, resolv.conf   bind-mounted into the container
 ///     upper/ work/   the container's writable layer (image containers)
@@ -73,6 +74,8 @@ public final class ContainerRepository {
                 throw ContainerError.io("cannot create \(dir): \(String(cString: strerror(errno)))")
             }
             try ContainerFiles.writeAtomically(try ContainerFiles.encoder.encode(ContainerState()), to: dir + "/state.json")
+            // Made now, so a waiter never creates it in a folder being removed.
+            _ = try Flock(path: dir + "/waiters.lock")
             // config.json last: a folder without it is a half-made container, skipped and collected.
             try ContainerFiles.writeAtomically(try ContainerFiles.encoder.encode(config), to: dir + "/config.json")
         }
@@ -123,6 +126,18 @@ public final class ContainerRepository {
         unlink(folder(id) + "/config.json")
         ContainerFiles.removeTree(folder(id))
         if let imageID { StoreRecords.release(imageID: imageID, storeRoot: storeRoot) }
+    }
+
+    /// Deletes an ended `--rm` container once every `hutch wait` on it has
+    /// read the exit code recorded before (they hold waiters.lock shared
+    /// while they wait), or after `timeout` seconds: Docker's `wait` gets
+    /// the code of an auto-removed container too.
+    public func deleteAfterWaiters(_ id: String, timeout: TimeInterval = 10) {
+        if let waiters = try? Flock(path: folder(id) + "/waiters.lock", create: false) {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !waiters.tryLock() && Date() < deadline { usleep(10_000) }
+        }
+        delete(id)
     }
 
     /// Folders without a config (a create or delete cut short), removed.

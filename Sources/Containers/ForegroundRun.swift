@@ -87,10 +87,6 @@ public struct ForegroundRun {
     /// Records the end (Docker keeps a container that failed to start, as
     /// Created, with its error), or removes the container for `--rm`.
     func finish(_ config: ContainerConfig, code: Int32, error: String?) {
-        if config.autoRemove {
-            repository.delete(config.id)
-            return
-        }
         let state = try? repository.updateState(config.id) { s in
             s.status = s.startedAt == nil ? .created : .exited
             s.exitCode = code
@@ -98,6 +94,11 @@ public struct ForegroundRun {
             s.finishedAt = s.startedAt == nil ? nil : Date()
             s.helpers = []
             s.monitorPid = 0
+        }
+        if config.autoRemove {
+            // A `hutch wait` on it reads the code first (a failed start has none to wait for).
+            if state?.status == .exited { repository.deleteAfterWaiters(config.id) } else { repository.delete(config.id) }
+            return
         }
         StoreRecords.save(config, status: state?.status ?? .exited, storeRoot: storeRoot)
     }

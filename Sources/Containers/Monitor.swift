@@ -91,21 +91,29 @@ public final class Monitor {
         send(report, "OK \(launched.pid)")
         close(report)
 
-        relayOutput(stdout: out[0], stderr: err[0], log: logFD)
+        // With -t, everything the container writes comes through its pty as
+        // one stream, logged as stdout (as Docker logs a tty container); the
+        // pipes were not given to it and end at once.
+        var output = out[0]
+        if launched.terminal >= 0 {
+            let terminal = fcntl(launched.terminal, F_DUPFD_CLOEXEC, 0)
+            if terminal >= 0 { close(out[0]); output = terminal }
+        }
+        relayOutput(stdout: output, stderr: err[0], log: logFD)
         let code = launched.wait()
         for h in helpers { h.signal(SIGTERM) }
         if let cgroup { CgroupDelegation.remove(cgroup) }
         if let mount { try? mount.unmount() }
+        _ = try? repository.updateState(id) { s in
+            s.status = .exited
+            s.exitCode = code
+            s.finishedAt = Date()
+            s.helpers = []
+            s.monitorPid = 0
+        }
         if config.autoRemove {
-            repository.delete(id)
+            repository.deleteAfterWaiters(id)
         } else {
-            _ = try? repository.updateState(id) { s in
-                s.status = .exited
-                s.exitCode = code
-                s.finishedAt = Date()
-                s.helpers = []
-                s.monitorPid = 0
-            }
             StoreRecords.save(config, status: .exited, storeRoot: repository.storeRoot)
         }
         close(logFD)

@@ -82,7 +82,17 @@ public struct CgroupDelegation {
     /// otherwise an error that says why.
     public static func find(procSelfCgroup: String = "/proc/self/cgroup",
                             mountinfo: String = "/proc/self/mountinfo") throws -> CgroupDelegation {
-        let cgroupText = (try? String(contentsOfFile: procSelfCgroup, encoding: .utf8)) ?? ""
+        let dir = try cgroupFolder(procCgroup: procSelfCgroup, mountinfo: mountinfo)
+        guard access(dir, W_OK) == 0, access(dir + "/cgroup.subtree_control", W_OK) == 0,
+              access(dir + "/cgroup.procs", W_OK) == 0 else {
+            throw ContainerError.limits("--memory, --cpus and --pids-limit need a cgroup v2 subtree delegated to you, and \(dir) is not yours (no systemd user session delegates one here); run without these options, or ask your admin to enable cgroup v2 delegation (see docs/limits.md)")
+        }
+        return CgroupDelegation(directory: dir)
+    }
+
+    /// The cgroup v2 folder of the process whose /proc/PID/cgroup is `procCgroup`.
+    static func cgroupFolder(procCgroup: String, mountinfo: String) throws -> String {
+        let cgroupText = (try? String(contentsOfFile: procCgroup, encoding: .utf8)) ?? ""
         guard let line = cgroupText.split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
             throw ContainerError.limits("no cgroup v2 hierarchy for this process: --memory, --cpus and --pids-limit need cgroup v2 with a delegated subtree (a systemd user session); see docs/limits.md")
         }
@@ -91,12 +101,22 @@ public struct CgroupDelegation {
         guard let mountPoint = cgroup2MountPoint(mountinfo: mounts) else {
             throw ContainerError.limits("cgroup v2 is not mounted: --memory, --cpus and --pids-limit need it; see docs/limits.md")
         }
-        let dir = mountPoint + (path == "/" ? "" : path)
-        guard access(dir, W_OK) == 0, access(dir + "/cgroup.subtree_control", W_OK) == 0,
-              access(dir + "/cgroup.procs", W_OK) == 0 else {
-            throw ContainerError.limits("--memory, --cpus and --pids-limit need a cgroup v2 subtree delegated to you, and \(dir) is not yours (no systemd user session delegates one here); run without these options, or ask your admin to enable cgroup v2 delegation (see docs/limits.md)")
+        return mountPoint + (path == "/" ? "" : path)
+    }
+
+    /// The cgroup of the running container `id` whose init is `pid`: the
+    /// `hutch-<id>` folder its monitor made, where `exec` puts its process
+    /// so the container's limits hold for it too. Read from where the init
+    /// is (not from this process's own cgroup, which may be another
+    /// session's); an init that is elsewhere is an error, never a guess.
+    public static func containerCgroup(of pid: Int32, id: String, procCgroup: String? = nil,
+                                       mountinfo: String = "/proc/self/mountinfo") throws -> String {
+        let folder = try cgroupFolder(procCgroup: procCgroup ?? "/proc/\(pid)/cgroup", mountinfo: mountinfo)
+        let expected = "hutch-" + ContainerID.short(id)
+        guard folder.split(separator: "/").last.map(String.init) == expected else {
+            throw ContainerError.limits("container \(id) has resource limits but its process is not in its cgroup \(expected) (it is in \(folder)): restart it to apply them")
         }
-        return CgroupDelegation(directory: dir)
+        return folder
     }
 
     static func cgroup2MountPoint(mountinfo: String) -> String? {

@@ -14,12 +14,18 @@ public struct SandboxLauncher: ContainerLauncher {
         let process: SandboxProcess
         init(_ p: SandboxProcess) { process = p }
         var pid: Int32 { process.pid }
+        var terminal: Int32 { process.terminalMaster }
         func wait() -> Int32 { process.wait() }
     }
 
     public func launch(_ request: LaunchRequest) throws -> LaunchedContainer {
         var spec = try SandboxLauncher.spec(for: request.config, folder: request.folder)
-        spec.stdio = .descriptors(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)
+        // `-dt`: the container gets a pty whose master the monitor keeps (as
+        // conmon does for podman), so its command sees a terminal; the monitor
+        // logs what comes out of it.
+        if !request.config.tty {
+            spec.stdio = .descriptors(stdin: request.stdin, stdout: request.stdout, stderr: request.stderr)
+        }
         // A detached container outlives its monitor (as podman's outlive
         // conmon): ps still tells the truth and rm cleans up.
         spec.dieWithParent = false

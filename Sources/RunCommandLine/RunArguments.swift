@@ -99,11 +99,25 @@ public struct RunArguments: ParsableArguments {
     public var label: [String] = []
 
     /// Whether the run needs a container record (an image, `-d`, a name,
-    /// published ports, a private network...): the Containers path. A plain
-    /// `--rootfs` run goes straight to the Sandbox module.
-    public var needsContainerRecord: Bool {
+    /// published ports, a private network, cgroup limits...): the Containers
+    /// path. A plain `--rootfs` run goes straight to the Sandbox module.
+    public var needsContainerRecord: Bool { asksForRecord || hasCgroupLimits }
+
+    /// `--memory`, `--cpus` or `--pids-limit`: only the Containers path makes
+    /// the cgroup that applies them (or says clearly why it cannot), so a
+    /// `--rootfs` run with one of them never takes the plain path, which
+    /// would ignore them.
+    public var hasCgroupLimits: Bool { memory != nil || cpus != nil || pidsLimit != nil }
+
+    /// An option that is about the container itself, not only its process.
+    public var asksForRecord: Bool {
         detach || rootfs == nil || !publish.isEmpty || network == "private" || name != nil || entrypoint != nil
     }
+
+    /// A foreground `--rootfs` run that takes the Containers path only for
+    /// its cgroup: it behaves as the plain run it would otherwise be (the
+    /// host's network by default, nothing left behind).
+    public var isPlainRootfsRunWithLimits: Bool { !asksForRecord && hasCgroupLimits }
 
     /// What the Sandbox module takes from these options.
     public var sandboxOptions: RunOptions {

@@ -10,10 +10,18 @@ import Glibc
 /// the spec are the container's already and are not used.
 extension SandboxProcess {
     /// Starts the command and returns once it is exec'd; a failure throws
-    /// with Docker's message and code (126, 127 as for `run`).
-    public static func spawn(_ spec: SandboxSpec, joining initPID: pid_t) throws -> SandboxProcess {
+    /// with Docker's message and code (126, 127 as for `run`). `cgroup`: a
+    /// cgroup v2 folder (the container's, when it has limits) the process
+    /// is in before its command runs.
+    public static func spawn(_ spec: SandboxSpec, joining initPID: pid_t, cgroup: String? = nil) throws -> SandboxProcess {
         let fds = try namespaceDescriptors(of: initPID)
         defer { for fd in fds where fd >= 0 { close(fd) } }
+        var cgroupProcs: Int32 = -1
+        if let cgroup {
+            cgroupProcs = open(cgroup + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+            guard cgroupProcs >= 0 else { throw cgroupError(cgroup, errno) }
+        }
+        defer { if cgroupProcs >= 0 { close(cgroupProcs) } }
         var master: Int32 = -1, slave: Int32 = -1
         // The host's pty is the fallback; the joiner opens one in the container's
         // devpts and sends its master back over `ttyChannel`.
@@ -37,7 +45,7 @@ extension SandboxProcess {
             var child = csandbox_child()
             let rc = withExtendedLifetime(cspec) { () -> Int32 in
                 var s = cspec.spec
-                return fds.withUnsafeBufferPointer { csandbox_exec_spawn(&s, $0.baseAddress, &child) }
+                return fds.withUnsafeBufferPointer { csandbox_exec_spawn(&s, $0.baseAddress, cgroupProcs, &child) }
             }
             listener?.closeChildEnd()
             guard rc == 0 else { throw SandboxError.setup("cannot start a process in the container: \(SystemFiles.describe(-rc))") }
@@ -53,6 +61,7 @@ extension SandboxProcess {
                     var status: Int32 = 0
                     while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
                 }
+                if let cgroup, UInt32(failure.stage) == CSANDBOX_STAGE_CGROUP.rawValue { throw cgroupError(cgroup, failure.err) }
                 throw translate(failure)
             }
             do { try listener?.deliver(to: spec.seccompListener) } catch { reap(child.pid); throw error }
@@ -61,6 +70,11 @@ extension SandboxProcess {
             if master >= 0 { close(master) }
             throw error
         }
+    }
+
+    static func cgroupError(_ cgroup: String, _ err: Int32) -> SandboxError {
+        .setup("cannot join the container's cgroup \(cgroup): \(SystemFiles.describe(err))"
+               + (err == EACCES || err == EPERM ? " (run hutch exec from the session that started the container, or one in the same delegated cgroup subtree)" : ""))
     }
 
     /// /proc/PID/ns/* of the container's init, in csandbox's join order; -1
@@ -96,8 +110,8 @@ extension SandboxProcess {
 
 /// `exec` in the foreground: as `run(_:)`, the terminal relayed and
 /// signals forwarded; the command's exit code.
-public func exec(_ spec: SandboxSpec, joining initPID: pid_t) throws -> Int32 {
+public func exec(_ spec: SandboxSpec, joining initPID: pid_t, cgroup: String? = nil) throws -> Int32 {
     let supervisor = Supervisor()
-    let process = try SandboxProcess.spawn(spec, joining: initPID)
+    let process = try SandboxProcess.spawn(spec, joining: initPID, cgroup: cgroup)
     return supervisor.supervise(process, interactive: spec.interactive)
 }

@@ -196,6 +196,7 @@ public final class SandboxProcess {
         case CSANDBOX_STAGE_IDMAP.rawValue: return .setup("cannot write the container's id map: \(reason)")
         case CSANDBOX_STAGE_SYNC.rawValue: return .setup("the container's init stopped before it started the command")
         case CSANDBOX_STAGE_JOIN.rawValue: return .setup("cannot join the container's \(detail) namespace: \(reason)")
+        case CSANDBOX_STAGE_CGROUP.rawValue: return .setup("cannot join the container's cgroup: \(reason)")
         default: return .setup("cannot start the container (\(detail)): \(reason)")
         }
     }

@@ -18,12 +18,20 @@ enum Terminal {
         return (master, slave, path)
     }
 
-    /// hutch's terminal size onto the container's.
+    /// hutch's terminal size onto the container's. Without one (a detached
+    /// container's monitor, output piped), 24x80 rather than the new pty's
+    /// 0x0, which programs that lay out text (busybox's `stty size`, `top`)
+    /// take as no size at all.
     static func copyWindowSize(to master: Int32) {
         var size = winsize()
-        for fd: Int32 in [0, 1, 2] where ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 {
+        for fd: Int32 in [0, 1, 2] where ioctl(fd, UInt(TIOCGWINSZ), &size) == 0 && size.ws_row > 0 {
             _ = ioctl(master, UInt(TIOCSWINSZ), &size)
             return
+        }
+        var current = winsize()
+        if ioctl(master, UInt(TIOCGWINSZ), &current) == 0 && current.ws_row == 0 {
+            size = winsize(ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0)
+            _ = ioctl(master, UInt(TIOCSWINSZ), &size)
         }
     }
 }

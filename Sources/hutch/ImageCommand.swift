@@ -29,8 +29,8 @@ struct ImageTag: ParsableCommand {
 
 struct ImageInspect: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more images")
-    @OptionGroup var command: InspectCommand
-    func run() throws { try command.run() }
+    @OptionGroup var options: InspectOptions
+    func run() throws { try Inspection.run(options, kinds: [.image]) }
 }
 
 struct ImageHistory: ParsableCommand {

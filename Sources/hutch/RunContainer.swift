@@ -41,7 +41,8 @@ extension RunArguments {
         for e in self.env { if let v = try EnvironmentOption.resolve(e, host: { ProcessInfo.processInfo.environment[$0] }) { env.append(v) } }
         var ports: [PortMapping] = []
         for p in publish { ports += try PortMapping.parse(p) }
-        let net = network ?? "private"
+        // A plain --rootfs run has the host's network by default: limits alone do not change that.
+        let net = network ?? (isPlainRootfsRunWithLimits ? "host" : "private")
         guard ["private", "host", "none", "bridge", "default"].contains(net) else {
             throw CLIError("network \(net) not found: hutch has --network private (the default), host and none")
         }
@@ -92,7 +93,7 @@ extension RunArguments {
             network: networkMode, ports: ports, addHosts: addHost, dns: dns, limits: limits, volumes: volume,
             tmpfs: tmpfs, capAdd: capAdd, capDrop: capDrop, securityOpts: securityOpt, ulimits: ulimit,
             readOnly: readOnly, userns: userns, tty: tty, interactive: interactive, stopSignal: settings.stopSignal,
-            autoRemove: rm, labels: labels)
+            autoRemove: rm || isPlainRootfsRunWithLimits, labels: labels)
         if root.isImage, try HutchConfig.load().union == .overlay { config.union = "overlay" }
         return config
     }

@@ -177,6 +177,35 @@ final class LimitsAndNetworkFilesTests: XCTestCase {
         XCTAssertEqual(CgroupDelegation.cgroup2MountPoint(mountinfo: mi), "/sys/fs/cgroup/unified")
     }
 
+    /// exec finds the container's cgroup from where its init is, and only
+    /// ever that container's `hutch-<id>` folder.
+    func testContainerCgroupIsWhereItsInitIs() throws {
+        let dir = NSTemporaryDirectory() + "cgc-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let id = "0123456789ab" + String(repeating: "c", count: 52)
+        try "30 25 0:26 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n".write(toFile: dir + "/mountinfo", atomically: true, encoding: .utf8)
+        let cases: [(String, String?)] = [
+            ("0::/user.slice/user-1000.slice/user@1000.service/app.slice/hutch-0123456789ab\n",
+             "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/hutch-0123456789ab"),
+            ("12:pids:/x\n1:name=systemd:/y\n0::/d/hutch-0123456789ab\n", "/sys/fs/cgroup/d/hutch-0123456789ab"),
+            ("0::/d/hutch-ffffffffffff\n", nil),        // another container's
+            ("0::/user.slice/session-3.scope\n", nil),  // not in a cgroup of its own
+            ("0::/\n", nil),
+            ("4:memory:/d/hutch-0123456789ab\n", nil),  // cgroup v1 only
+            ("", nil),
+        ]
+        for (text, expected) in cases {
+            try text.write(toFile: dir + "/cgroup", atomically: true, encoding: .utf8)
+            let found = try? CgroupDelegation.containerCgroup(of: 1, id: id, procCgroup: dir + "/cgroup", mountinfo: dir + "/mountinfo")
+            XCTAssertEqual(found, expected, text)
+        }
+        try "0::/d/hutch-ffffffffffff\n".write(toFile: dir + "/cgroup", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try CgroupDelegation.containerCgroup(of: 1, id: id, procCgroup: dir + "/cgroup", mountinfo: dir + "/mountinfo")) {
+            XCTAssertTrue("\($0)".contains("not in its cgroup hutch-0123456789ab"), "\($0)")
+        }
+    }
+
     func testNetworkFiles() throws {
         let hosts = NetworkFiles.hosts(hostname: "abc", containerAddress: nil, addHosts: [try NetworkFiles.parseAddHost("db:10.0.0.5")])
         XCTAssertTrue(hosts.contains("10.0.0.5\tdb\n"))

@@ -173,15 +173,32 @@ final class ContainerLifecycleTests: XCTestCase {
         }
     }
 
+    /// --memory, --cpus and --pids-limit are applied or refused, never
+    /// ignored: detached, and in the foreground on a plain --rootfs run
+    /// (which the launcher hands to hutch-cli for that). This machine
+    /// delegates no cgroup to the test users, so each is refused before
+    /// anything starts.
     func testLimitsWithoutDelegationAreAClearError() throws {
         try Harness.forEachUser { user in
             let rootfs = try Harness.busyboxRootfs(for: user)
             let root = try Harness.tempDir(for: user, "store")
-            defer { Harness.removeTree(rootfs, as: user); Harness.removeTree(root, as: user) }
-            let r = Harness.hutch(["run", "-d", "--memory", "64m", "--rootfs", rootfs, "true"], as: user, env: env(root))
-            // This machine delegates no cgroup to the test users.
-            XCTAssertEqual(r.status, 125)
-            XCTAssertTrue(r.stderr.contains("delegated"), r.stderr)
+            let shared = try Harness.tempDir(for: user, "shared")
+            defer { Harness.removeTree(rootfs, as: user); Harness.removeTree(root, as: user); Harness.removeTree(shared, as: user) }
+            let lines: [[String]] = [
+                ["-d", "--memory", "64m"], ["--memory", "64m"], ["-m", "64m"], ["--cpus", "0.5"], ["--pids-limit", "10"],
+                ["-it", "--memory=64m"], ["--network", "none", "--pids-limit", "10"],
+            ]
+            for options in lines {
+                let r = Harness.hutch(["run"] + options + ["-v", "\(shared):/shared", "--rootfs", rootfs, "touch", "/shared/ran"],
+                                      as: user, env: env(root))
+                XCTAssertEqual(r.status, 125, "\(options): \(r.output)")
+                XCTAssertTrue(r.stderr.hasPrefix("Error: "), "\(options): \(r.stderr)")
+                XCTAssertTrue(r.stderr.contains("--memory, --cpus and --pids-limit need"),
+                              "\(options): \(r.stderr)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: shared + "/ran"), "\(options): the command ran")
+            }
+            XCTAssertEqual(Harness.hutch(["ps", "-aq"], as: user, env: env(root)).stdout, "")
+            assertNothingLeft(user, root: root)
         }
     }
 }

@@ -57,7 +57,10 @@ final class RootfsCommandLineTests: XCTestCase {
             ["--rootfs", "/r", "-d", "true"], ["-d", "--rootfs", "/r", "true"], ["--name", "x", "--rootfs", "/r", "true"],
             ["--network", "private", "--rootfs", "/r", "true"], ["--net=private", "--rootfs", "/r", "true"],
             ["-p", "80:80", "--rootfs", "/r", "true"], ["--entrypoint", "x", "--rootfs", "/r", "true"],
-            ["--memory", "1g", "--rootfs", "/r", "true"], ["-l", "a=b", "--rootfs", "/r", "true"],
+            ["--memory", "1g", "--rootfs", "/r", "true"], ["-m", "64m", "--rootfs", "/r", "true"],
+            ["--memory=64m", "--rootfs", "/r", "true"], ["--cpus", "1", "--rootfs", "/r", "true"],
+            ["--pids-limit", "10", "--rootfs", "/r", "true"], ["--rootfs", "/r", "--pids-limit=10", "true"],
+            ["-l", "a=b", "--rootfs", "/r", "true"],
             ["-eA=1", "--rootfs", "/r", "true"], ["-e=A", "--rootfs", "/r", "true"], ["--env=", "--rootfs", "/r", "true"],
             ["--env", "-x", "--rootfs", "/r", "true"], ["--rootfs", "/r", "--rootfs", "/q", "true"],
             ["-i", "-i", "--rootfs", "/r", "true"], ["-it", "-t", "--rootfs", "/r", "true"],
@@ -67,6 +70,25 @@ final class RootfsCommandLineTests: XCTestCase {
         for words in lines { XCTAssertNil(RootfsCommandLine(words), "\(words)") }
     }
 
+    /// A --rootfs run with --memory, --cpus or --pids-limit goes the
+    /// container path (which applies them or refuses them), never the plain
+    /// one (which would ignore them), and otherwise stays a plain run.
+    func testCgroupLimitsNeedTheContainerPath() throws {
+        for words in [["--memory", "64m"], ["-m", "64m"], ["--cpus", "0.5"], ["--pids-limit", "10"], ["--memory=1g", "-it"]] {
+            let parsed = try FullRun.parse(words + ["--rootfs", "/r", "true"])
+            XCTAssertTrue(parsed.options.needsContainerRecord, "\(words)")
+            XCTAssertTrue(parsed.options.isPlainRootfsRunWithLimits, "\(words)")
+        }
+        for words in [["-d", "--memory", "64m"], ["--name", "x", "--cpus", "1"], ["--pids-limit", "5", "-p", "80"]] {
+            let parsed = try FullRun.parse(words + ["--rootfs", "/r", "true"])
+            XCTAssertTrue(parsed.options.needsContainerRecord, "\(words)")
+            XCTAssertFalse(parsed.options.isPlainRootfsRunWithLimits, "\(words)")
+        }
+        let plain = try FullRun.parse(["--rootfs", "/r", "true"])
+        XCTAssertFalse(plain.options.needsContainerRecord)
+        XCTAssertFalse(plain.options.isPlainRootfsRunWithLimits)
+    }
+
     /// Random lines from a vocabulary of options, values and commands:
     /// whatever the reader recognizes, argument-parser parses the same.
     func testAgreesWithArgumentParserOnRandomLines() {
@@ -74,7 +96,7 @@ final class RootfsCommandLineTests: XCTestCase {
                           "-v", "/a:/b", "--tmpfs", "/t", "--cap-add", "ALL", "--security-opt", "seccomp=unconfined",
                           "--network", "none", "host", "private", "--net", "--userns", "keep-id", "--ulimit", "nofile=1",
                           "--hostname", "h", "--read-only", "--rm", "-i", "-t", "-it", "-d", "--root", "/s", "--",
-                          "-", "true", "sh", "-c", "--name", "n", "-x", "=", ""]
+                          "-", "true", "sh", "-c", "--name", "n", "-x", "=", "", "--memory", "64m", "--pids-limit", "9"]
         var generator = SystemRandomNumberGenerator()
         var recognized = 0
         for _ in 0..<400 {

@@ -65,6 +65,7 @@ enum csandbox_stage {
     CSANDBOX_STAGE_EXEC_NOT_FOUND,
     CSANDBOX_STAGE_EXEC,
     CSANDBOX_STAGE_JOIN,        /* setns into a running container's namespace */
+    CSANDBOX_STAGE_CGROUP,      /* joining a running container's cgroup */
 };
 
 struct csandbox_error {

@@ -20,9 +20,13 @@ enum csandbox_join_ns {
 /* Starts spec's command (argv, envp, path, workdir, ids, groups,
  * capabilities, no_new_privs, rlimits, seccomp, stdio and tty; the rest is
  * the container's already) in the namespaces `ns_fds` (CSANDBOX_JOIN_COUNT
- * entries). The command becomes the caller's child: child->pid is its pid,
- * 0 when joining failed; sync_fd is -1. Then csandbox_release() waits
- * until it exec'd or reports why not. Returns 0 or -errno. */
-int csandbox_exec_spawn(const struct csandbox_spec *spec, const int *ns_fds, struct csandbox_child *child);
+ * entries). `cgroup_procs_fd` >= 0: the cgroup.procs of the container's
+ * cgroup (v2), open for writing; the joiner moves itself there before
+ * anything else, so the command is in it from its first instruction. -1:
+ * the caller's cgroup. The command becomes the caller's child: child->pid
+ * is its pid, 0 when joining failed; sync_fd is -1. Then csandbox_release()
+ * waits until it exec'd or reports why not. Returns 0 or -errno. */
+int csandbox_exec_spawn(const struct csandbox_spec *spec, const int *ns_fds, int cgroup_procs_fd,
+                        struct csandbox_child *child);
 
 #endif
