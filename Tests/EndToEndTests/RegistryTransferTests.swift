@@ -177,7 +177,9 @@ final class RegistryTransferTests: XCTestCase {
             let digest = Harness.hutch(["images", "--digests", "--format", "{{.Repository}} {{.Digest}}", name], as: user, env: env)
             XCTAssertEqual(digest.stdout, "\(name) \(image.manifestDigest)\n")
 
-            for flags in [[], ["--digests"], ["-q"]] {
+            // (CREATED may tick from one listing to the next: compared without it.)
+            for flags in [["--format", "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}"],
+                          ["--digests", "--format", "table {{.Repository}}\t{{.Digest}}\t{{.ID}}"], ["-q"], ["-q", "--no-trunc"]] {
                 let plain = Harness.hutch(["images"] + flags, as: user, env: env)
                 let all = Harness.hutch(["images", "-a"] + flags, as: user, env: env)
                 XCTAssertStatus(all, 0)
