@@ -1,4 +1,5 @@
 import Foundation
+import Store
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,9 +45,14 @@ enum ContainerFiles {
         return d
     }()
 
-    /// Removes a tree, tolerant of files already gone.
+    /// Removes a tree, tolerant of files already gone. Files of the user's
+    /// subordinate ids (what a non-root process of a container on the kernel
+    /// overlay writes into its upper, in 0700 folders) go through the
+    /// Store's remover, which enters a namespace mapping them.
     static func removeTree(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
+        var st = stat()
+        if lstat(path, &st) == 0 { try? removeStoreTree(path) }
     }
 }
 
@@ -106,3 +112,6 @@ public final class Flock {
         return true
     }
 }
+
+/// Store's removeTree, named apart from ContainerFiles.removeTree.
+private func removeStoreTree(_ path: String) throws { try removeTree(path) }

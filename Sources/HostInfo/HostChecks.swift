@@ -145,11 +145,15 @@ enum HostChecks {
     /// The filesystem holding `path`: the longest mount point above it in mountinfo.
     static func storage(path: String, source: String? = nil, note: String? = nil) -> HostReport.StorageInfo {
         let fs = filesystemType(of: path)
-        var warning: String?
-        if fs.hasPrefix("nfs") || fs == "cifs" || fs == "smb3" || fs.hasPrefix("fuse.sshfs") {
-            warning = "\(fs) is a network filesystem: overlay and xattrs misbehave there; set XDG_DATA_HOME to a local disk (e.g. /tmp/$USER or /var/tmp/$USER)"
-        }
-        return .init(path: path, filesystem: fs, warning: warning, source: source, note: note)
+        return .init(path: path, filesystem: fs, warning: networkFilesystemWarning(fs), source: source, note: note)
+    }
+
+    /// What to do about a store on a network filesystem. Only a folder the
+    /// user chose can be there (the default moves to /var/tmp/hutch-UID by
+    /// itself, see Store.StoreLocation), so the fix is that choice.
+    static func networkFilesystemWarning(_ fs: String) -> String? {
+        guard fs.hasPrefix("nfs") || fs == "cifs" || fs == "smb3" || fs.hasPrefix("fuse.sshfs") else { return nil }
+        return "\(fs) is a network filesystem: file locks, xattrs and renames are not reliable there; choose a folder on a local disk with --root, HUTCH_ROOT or [storage] root, or set none of them and hutch uses /var/tmp/hutch-$UID"
     }
 
     static func filesystemType(of path: String) -> String {

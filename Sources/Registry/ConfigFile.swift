@@ -44,7 +44,7 @@ struct ConfigFile: Equatable {
                 guard !profile.isEmpty else {
                     throw ConfigError(file: file, message: "security.seccomp_profile is empty: name a profile, e.g. \"default\"")
                 }
-                result.seccompProfile = profile
+                result.seccompProfile = try expandProfile(profile, file: file)
             }
         }
         if let registries = try reader.table("registries", in: table, path: "") {
@@ -96,6 +96,21 @@ struct ConfigFile: Equatable {
         guard !host.isEmpty, host.allSatisfy({ allowed.contains($0) }) else {
             throw ConfigError(file: file, message: "\(key) is \"\(host)\", which is not a host[:port]")
         }
+    }
+
+    /// A profile name stays as it is; a path (one with a `/`, or a `.json`
+    /// file) must be absolute or start with ~/, because a run would read a
+    /// relative one from whatever folder it was started in.
+    static func expandProfile(_ profile: String, file: String) throws -> String {
+        guard profile.contains("/") || profile.hasSuffix(".json") else { return profile }
+        var path = profile
+        if path.hasPrefix("~/") {
+            path = HutchConfig.homeDirectory(environment: ProcessInfo.processInfo.environment) + path.dropFirst()
+        }
+        guard path.hasPrefix("/") else {
+            throw ConfigError(file: file, message: "security.seccomp_profile is \"\(profile)\": give a profile name, or a path that is absolute or starts with ~/")
+        }
+        return path
     }
 
     static func expandRoot(_ root: String, file: String) throws -> String {

@@ -119,6 +119,19 @@ public struct SecurityOptions: Equatable {
 
     public init() {}
 
+    /// Whether one of `options` chooses a seccomp profile (`seccomp=...`).
+    public static func choosesSeccomp(_ options: [String]) -> Bool {
+        options.contains { $0.hasPrefix("seccomp=") || $0.hasPrefix("seccomp:") || $0 == "seccomp" }
+    }
+
+    /// `options` with `seccomp=PROFILE` added when none of them chooses a
+    /// profile: the config file's default, which `--security-opt` overrides.
+    /// "default" adds nothing, so a record shows only what changed.
+    public static func addingDefaultSeccomp(_ profile: String, to options: [String]) -> [String] {
+        guard profile != "default", !choosesSeccomp(options) else { return options }
+        return options + ["seccomp=" + profile]
+    }
+
     public static func parse(_ options: [String]) throws -> SecurityOptions {
         var result = SecurityOptions()
         for option in options {

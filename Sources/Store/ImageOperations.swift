@@ -135,7 +135,7 @@ extension Store {
             }
             // Docker deletes an image only stopped containers use (the
             // lecture's `rmi -f`); their layers stay, so they can still start.
-            lines += try deleteImageLocked(record, table: table)
+            lines += try deleteImageLocked(record, table: table).lines
             return lines
         }
     }
@@ -143,8 +143,8 @@ extension Store {
     /// Removes the record, its tags, then the layers and blobs nothing else
     /// needs. The containers of this image count as users: a stopped one
     /// keeps the config and layers it runs on (`releaseImage` removes them
-    /// with the last such container).
-    func deleteImageLocked(_ record: ImageRecord, table: ImageTable) throws -> [String] {
+    /// with the last such container). `freed`: the sizes of the layers deleted.
+    func deleteImageLocked(_ record: ImageRecord, table: ImageTable) throws -> (lines: [String], freed: Int64) {
         let config = try? config(of: record.id)
         let manifest = try? manifest(of: record)
         var remaining = table
@@ -152,11 +152,14 @@ extension Store {
         remaining.tags = remaining.tags.filter { $0.value != record.id }
         try images.update { $0 = remaining }
         var lines = ["Deleted: " + record.id.description]
+        var freed: Int64 = 0
         let used = usedContent()
         var stillUsed = used.layers
         for diffID in (config?.rootfs.diffIDs ?? []).reversed() where !stillUsed.contains(diffID) {
             if layers.contains(diffID) {
+                let size = layers.record(diffID)?.size ?? 0
                 try layers.delete(diffID)
+                freed += size
                 lines.append("Deleted: " + diffID.description)
             }
             stillUsed.insert(diffID)
@@ -164,11 +167,13 @@ extension Store {
         for d in [record.id, record.manifestDigest] + (manifest?.layers.map(\.digest) ?? []) where !used.blobs.contains(d) {
             blobs.delete(d)
         }
-        return lines
+        return (lines, freed)
     }
 
     /// `image prune`: dangling images (no tag), or with `all` every image no
-    /// container uses. Returns the lines to print and the bytes reclaimed.
+    /// container uses. Returns Docker's lines (`untagged: NAME`, `deleted:
+    /// sha256:...`) and the bytes reclaimed: the sizes of the layers deleted
+    /// (a layer another image keeps frees nothing).
     public func pruneImages(all: Bool) throws -> (lines: [String], reclaimed: Int64) {
         try withLock {
             var lines: [String] = []
@@ -179,8 +184,10 @@ extension Store {
                 let tags = table.tags(of: record.id)
                 guard !used.contains(record.id), all || tags.isEmpty else { continue }
                 lines += tags.map { "untagged: " + $0.familiarString }
-                lines += try deleteImageLocked(record, table: table).map { $0.replacingOccurrences(of: "Deleted: ", with: "deleted: ") }
-                reclaimed += record.size
+                lines += record.repoDigests.compactMap { try? Reference(parsing: $0).familiarString }.map { "untagged: " + $0 }
+                let deleted = try deleteImageLocked(record, table: table)
+                lines += deleted.lines.map { $0.replacingOccurrences(of: "Deleted: ", with: "deleted: ") }
+                reclaimed += deleted.freed
             }
             return (lines, reclaimed)
         }

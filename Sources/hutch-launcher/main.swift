@@ -9,10 +9,11 @@ import Glibc
 // index, and no Foundation (the full CLI links libcurl, libarchive and ~40
 // shared libraries: ~10 ms of dynamic loading per start; Foundation alone
 // costs ~1 ms). Every other command line, any run line RootfsCommandLine
-// does not recognize (--help, an error, an image, -d), and a run whose
-// seccomp filter is not in the index yet, is the full CLI's: hutch-cli
-// beside this executable, exec'd with the same arguments, so what the user
-// sees does not depend on which one answers.
+// does not recognize (--help, an error, an image, -d), a run whose seccomp
+// profile a config file may choose, and a run whose seccomp filter is not
+// in the index yet, is the full CLI's: hutch-cli beside this executable,
+// exec'd with the same arguments, so what the user sees does not depend on
+// which one answers.
 
 func writeError(_ text: String) {
     var bytes = Array(text.utf8)
@@ -37,7 +38,10 @@ func fullCLIPath() -> String {
 struct FilterNotIndexed: Error {}
 
 let arguments = CommandLine.arguments
-if arguments.count > 2, arguments[1] == "run", let line = RootfsCommandLine(Array(arguments.dropFirst(2))) {
+// A config file that may set the default seccomp profile is TOML, which
+// only the full CLI reads: such runs go there (see ConfiguredSeccomp).
+if arguments.count > 2, arguments[1] == "run", let line = RootfsCommandLine(Array(arguments.dropFirst(2))),
+   !ConfiguredSeccomp.mayChooseProfile(securityOpts: line.options.securityOpts) {
     do {
         let index = FilterIndex(directory: FilterIndex.standardDirectory())
         let filter = { (reference: String?, target: SeccompTarget) throws -> CompiledFilter? in

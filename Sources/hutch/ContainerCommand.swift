@@ -27,19 +27,12 @@ struct ContainerPruneCommand: ParsableCommand {
 
     func run() throws {
         if !force {
-            FileHandleOutput.standardOutput.write("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else { return }
+            guard confirm("WARNING! This will remove all stopped containers.") else { return }
         }
-        let manager = try store.containerManager()
-        var deleted: [String] = []
-        for c in manager.repository.all() where c.state.status != .running {
-            try manager.remove(c, force: false)
-            deleted.append(c.id)
-        }
-        manager.repository.collectLeftovers()
+        let (deleted, reclaimed) = try store.containerManager().pruneStopped()
         var out = ""
         if !deleted.isEmpty { out += "Deleted Containers:\n" + deleted.map { $0 + "\n" }.joined() + "\n" }
-        out += "Total reclaimed space: 0B\n"
+        out += "Total reclaimed space: \(DockerFormat.size(reclaimed))\n"
         FileHandleOutput.standardOutput.write(out)
     }
 }

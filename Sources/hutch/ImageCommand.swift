@@ -65,11 +65,12 @@ struct ImagePrune: ParsableCommand {
 
     func run() throws {
         if !force {
-            print("WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ", terminator: "")
-            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
+            guard confirm(all ? "WARNING! This will remove all images without at least one container associated to them."
+                              : "WARNING! This will remove all dangling images.") else { return }
         }
         let (lines, reclaimed) = try store.openStore().pruneImages(all: all)
-        if !lines.isEmpty { print("Deleted Images:"); lines.forEach { print($0) }; print("") }
-        print("Total reclaimed space: \(DockerFormat.size(reclaimed))")
+        var out = lines.isEmpty ? "" : "Deleted Images:\n" + lines.map { $0 + "\n" }.joined() + "\n"
+        out += "Total reclaimed space: \(DockerFormat.size(reclaimed))\n"
+        FileHandleOutput.standardOutput.write(out)
     }
 }

@@ -7,7 +7,11 @@ struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "images", abstract: "List images")
 
     @OptionGroup var store: StoreOptions
-    @Flag(name: .shortAndLong, help: "Show all images (default hides intermediate images)") var all = false
+    /// Docker's -a adds its classic builder's intermediate images. hutch's
+    /// builds keep their steps in the build cache and record no image for
+    /// them, so there is nothing to add: the flag is accepted for scripts
+    /// and the list is the same (docs/images.md).
+    @Flag(name: .shortAndLong, help: "Show all images (the same list: hutch builds make no intermediate images)") var all = false
     @Flag(name: .shortAndLong, help: "Only show image IDs") var quiet = false
     @Flag(name: .long, help: "Show digests") var digests = false
     @Flag(name: .long, help: "Don't truncate output") var noTrunc = false

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Containers
+import Registry
 import Sandbox
 import RunCommandLine
 import SandboxRun
@@ -31,8 +32,15 @@ struct RunCommand: ParsableCommand {
             if first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
             throw CLIError("unknown flag: \(first) (see 'hutch run --help')")
         }
+        // config.toml's seccomp profile is the default below --security-opt;
+        // a container records it, so start and exec keep the one it ran with.
+        var options = self.options
+        if !SecurityOptions.choosesSeccomp(options.securityOpt) {
+            options.securityOpt = SecurityOptions.addingDefaultSeccomp(try HutchConfig.load().seccompProfile,
+                                                                        to: options.securityOpt)
+        }
         if options.needsContainerRecord {
-            throw ExitCode(try runContainer())
+            throw ExitCode(try runContainer(options))
         }
         guard let rootfs = options.rootfs else {
             throw CLIError("hutch run needs --rootfs DIR: hutch run --rootfs DIR [OPTIONS] COMMAND [ARG...]")

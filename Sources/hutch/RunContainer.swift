@@ -9,7 +9,7 @@ import RunCommandLine
 /// networks. Detached ones get a monitor; foreground ones run as hutch's
 /// child on its terminal (see Containers.ForegroundRun).
 extension RunCommand {
-    func runContainer() throws -> Int32 {
+    func runContainer(_ options: RunArguments) throws -> Int32 {
         let manager = try store.containerManager()
         let config = try options.makeConfig(manager: manager, command: command)
         try manager.create(config)

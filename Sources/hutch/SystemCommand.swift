@@ -1,4 +1,5 @@
 import ArgumentParser
+import Containers
 import Foundation
 import Store
 
@@ -12,47 +13,67 @@ struct SystemDf: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "df", abstract: "Show disk usage")
     @OptionGroup var store: StoreOptions
 
+    /// Docker's table: Images count each layer once (SIZE) and what the
+    /// images no container uses alone hold (RECLAIMABLE); Containers their
+    /// writable layers; Build Cache the layers only the cache keeps. hutch
+    /// has no named volumes: that row is always empty.
     func run() throws {
         let s = try store.openStore()
-        let images = try s.listImages()
-        let containers = s.containers.all()
-        let used = Set(containers.map(\.imageID))
-        let total = images.reduce(Int64(0)) { $0 + $1.record.size }
-        let layerSizes = Dictionary(s.layers.all().map { ($0, s.layers.record($0)?.size ?? 0) }) { a, _ in a }
-        let layerTotal = layerSizes.values.reduce(0, +)
-        var usedLayers = Set<OCIDigestBox>()
-        for i in images where used.contains(i.id) {
-            if let c = try? s.config(of: i.id) { c.rootfs.diffIDs.forEach { usedLayers.insert(OCIDigestBox(d: $0.description)) } }
-        }
-        let reclaimable = layerSizes.filter { !usedLayers.contains(OCIDigestBox(d: $0.key.description)) }.values.reduce(0, +)
-        let percent = layerTotal > 0 ? " (\(Int(Double(reclaimable) * 100 / Double(layerTotal)))%)" : ""
-        print(DockerFormat.table([
+        let images = try s.imageDiskUsage()
+        let containers = try ContainerRepository(storeRoot: s.root).diskUsage()
+        let cache = try s.buildCacheUsage()
+        FileHandleOutput.standardOutput.write(DockerFormat.table([
             ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-            ["Images", "\(images.count)", "\(images.filter { used.contains($0.id) }.count)", DockerFormat.size(max(total, layerTotal)),
-             DockerFormat.size(reclaimable) + percent],
-            ["Containers", "\(containers.count)", "\(containers.filter { $0.state == .running }.count)", "0B", "0B"],
+            ["Images", "\(images.total)", "\(images.active)", DockerFormat.size(images.size),
+             Self.reclaimable(images.reclaimable, of: images.size)],
+            ["Containers", "\(containers.total)", "\(containers.running)", DockerFormat.size(containers.size),
+             Self.reclaimable(containers.reclaimable, of: containers.size)],
             ["Local Volumes", "0", "0", "0B", "0B"],
-            ["Build Cache", "0", "0", "0B", "0B"],
-        ]), terminator: "")
+            // Docker shows no percentage for the build cache.
+            ["Build Cache", "\(cache.entries)", "0", DockerFormat.size(cache.size), DockerFormat.size(cache.size)],
+        ]))
+    }
+
+    /// "11.6MB (70%)", the percentage rounded down as Docker's integer division does; no percentage of nothing.
+    static func reclaimable(_ bytes: Int64, of total: Int64) -> String {
+        total > 0 ? "\(DockerFormat.size(bytes)) (\(bytes * 100 / total)%)" : DockerFormat.size(bytes)
     }
 }
 
-struct OCIDigestBox: Hashable { let d: String }
+/// Docker's `[y/N]` question on standard output; only "y" or "yes" (any
+/// case) goes on. End of input is a no.
+func confirm(_ warning: String) -> Bool {
+    FileHandleOutput.standardOutput.write(warning + "\nAre you sure you want to continue? [y/N] ")
+    guard let answer = readLine() else { return false }
+    return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+}
 
+/// `hutch system prune`: what Docker's removes, but networks (hutch makes
+/// none that outlive their container) and volumes (hutch has no named ones).
 struct SystemPrune: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove unused data")
     @OptionGroup var store: StoreOptions
-    @Flag(name: .shortAndLong, help: "Remove all unused images not just dangling ones") var all = false
+    @Flag(name: .shortAndLong, help: "Remove all unused images not just dangling ones, and all build cache") var all = false
     @Flag(name: .shortAndLong, help: "Do not prompt for confirmation") var force = false
 
     func run() throws {
         if !force {
-            print("WARNING! This will remove:\n  - all dangling images\nAre you sure you want to continue? [y/N] ", terminator: "")
-            guard let answer = readLine(), answer.lowercased().hasPrefix("y") else { return }
+            let what = ["all stopped containers",
+                        all ? "all images without at least one container associated to them" : "all dangling images",
+                        all ? "all build cache" : "unused build cache"]
+            guard confirm("WARNING! This will remove:\n" + what.map { "  - " + $0 + "\n" }.joined()) else { return }
         }
-        let (lines, reclaimed) = try store.openStore().pruneImages(all: all)
-        if !lines.isEmpty { print("Deleted Images:"); lines.forEach { print($0) }; print("") }
-        print("Total reclaimed space: \(DockerFormat.size(reclaimed))")
+        let location = try store.location()
+        let containers = try ContainerManager(storeRoot: location.root).pruneStopped()
+        let s = try Store(location: location)
+        let images = try s.pruneImages(all: all)
+        let cache = try s.pruneBuildCache(all: all)
+        var out = ""
+        if !containers.removed.isEmpty { out += "Deleted Containers:\n" + containers.removed.map { $0 + "\n" }.joined() + "\n" }
+        if !images.lines.isEmpty { out += "Deleted Images:\n" + images.lines.map { $0 + "\n" }.joined() + "\n" }
+        if !cache.removed.isEmpty { out += "Deleted build cache objects:\n" + cache.removed.map { $0 + "\n" }.joined() + "\n" }
+        out += "Total reclaimed space: " + DockerFormat.size(containers.reclaimed + images.reclaimed + cache.reclaimed) + "\n"
+        FileHandleOutput.standardOutput.write(out)
     }
 }
 

@@ -55,6 +55,46 @@ final class ImageTests: XCTestCase {
         }
     }
 
+    /// config.toml's `[storage] root` is where every command keeps images;
+    /// `$HUTCH_ROOT` and `--root` still come first.
+    func testConfigFileStorageRootMovesTheStore() throws {
+        try Harness.forEachUser { user in
+            let work = try Harness.tempDir(for: user, "cfgroot")
+            defer { Harness.removeTree(work, as: user) }
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            defer { Harness.removeTree(rootfs, as: user) }
+            let configured = work + "/configured"
+            let made = Harness.sh("""
+                mkdir -p \(work)/config/hutch &&
+                printf '[storage]\\nroot = "\(configured)"\\n' > \(work)/config/hutch/config.toml &&
+                tar -C \(rootfs) -cf \(work)/bb.tar .
+                """, as: user)
+            XCTAssertStatus(made, 0)
+            // No HUTCH_ROOT; without the config the store would be XDG_DATA_HOME's.
+            let env = ["XDG_CONFIG_HOME": work + "/config", "XDG_DATA_HOME": work + "/data"]
+            XCTAssertStatus(Harness.hutch(["import", work + "/bb.tar", "moved:1"], as: user, env: env), 0)
+            let table = (try? String(contentsOfFile: configured + "/images.json", encoding: .utf8)) ?? ""
+            XCTAssertTrue(table.contains("moved:1"), "the image is recorded in the configured store: \(table)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/data/hutch"), "nothing in the default place")
+            XCTAssertEqual(Harness.hutch(["images", "--format", "{{.Repository}}:{{.Tag}}"], as: user, env: env).stdout, "moved:1\n")
+            let info = Harness.hutch(["info"], as: user, env: env)
+            XCTAssertTrue(info.stdout.contains("Storage folder:     \(configured) (from config file)\n"), info.stdout)
+            // Running from it works (containers live there too).
+            let run = Harness.hutch(["run", "--rm", "--network", "none", "moved:1", "echo", "from the configured store"], as: user, env: env, timeout: 60)
+            XCTAssertStatus(run, 0)
+            XCTAssertEqual(run.stdout, "from the configured store\n")
+
+            var overridden = env
+            overridden["HUTCH_ROOT"] = work + "/env-root"
+            XCTAssertEqual(Harness.hutch(["images", "-q"], as: user, env: overridden).stdout, "", "HUTCH_ROOT comes first")
+            XCTAssertEqual(Harness.hutch(["images", "-q", "--root", work + "/flag-root"], as: user, env: env).stdout, "",
+                           "--root comes first")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/env-root/images.json")
+                          || FileManager.default.fileExists(atPath: work + "/env-root/store.lock"))
+            XCTAssertEqual(Harness.hutch(["images", "-q"], as: user, env: env).stdout.count, 13, "still there without them")
+        }
+    }
+
     func testKillDuringImportLeavesNoHalfImage() throws {
         try Harness.forEachUser { user in
             let work = try Harness.tempDir(for: user, "kill")

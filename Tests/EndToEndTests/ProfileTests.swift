@@ -100,6 +100,57 @@ final class ProfileTests: XCTestCase {
         }
     }
 
+    /// config.toml's `security.seccomp_profile` is every run's default: plain
+    /// --rootfs runs (which the launcher hands to the full CLI) and image
+    /// containers, whose record keeps it for exec; --security-opt overrides it.
+    func testConfigFileChoosesTheDefaultProfile() throws {
+        try Harness.forEachUser { user in
+            let dir = try Harness.tempDir(for: user, "cfgprofile")
+            defer { Harness.removeTree(dir, as: user) }
+            let rootfs = try Harness.busyboxRootfs(for: user)
+            defer { Harness.removeTree(rootfs, as: user) }
+            let env = ["HUTCH_ROOT": dir + "/root", "XDG_CONFIG_HOME": dir + "/config"]
+            let config = dir + "/config/hutch/config.toml"
+            let made = Harness.sh("""
+                mkdir -p \(dir)/config/hutch &&
+                printf '{"extends":"default","description":"no mkdir","remove":["mkdir","mkdirat"]}' > \(dir)/nomkdir.json &&
+                printf '[security]\\nseccomp_profile = "\(dir)/nomkdir.json"\\n' > \(config) &&
+                tar -C \(rootfs) -cf \(dir)/bb.tar .
+                """, as: user)
+            XCTAssertStatus(made, 0)
+            XCTAssertStatus(Harness.hutch(["import", dir + "/bb.tar", "busybox"], as: user, env: env), 0)
+            func run(_ args: [String]) -> CommandResult { Harness.hutch(["run"] + args, as: user, env: env, timeout: 60) }
+
+            let denied = run(["--rootfs", rootfs, "/bin/mkdir", "/made-rootfs"])
+            XCTAssertNotEqual(denied.status, 0, "mkdir must fail under the config's profile: \(denied.output)")
+            XCTAssertTrue(denied.stderr.contains("Operation not permitted"), denied.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/made-rootfs"))
+            XCTAssertStatus(run(["--rootfs", rootfs, "--security-opt", "seccomp=unconfined", "/bin/mkdir", "/made-rootfs"]), 0)
+            XCTAssertStatus(run(["--rootfs", rootfs, "--security-opt", "seccomp=default", "/bin/mkdir", "/made-default"]), 0)
+
+            let imageDenied = run(["--rm", "busybox", "mkdir", "/made-image"])
+            XCTAssertNotEqual(imageDenied.status, 0, imageDenied.output)
+            XCTAssertTrue(imageDenied.stderr.contains("Operation not permitted"), imageDenied.stderr)
+            XCTAssertStatus(run(["--rm", "--security-opt", "seccomp=unconfined", "busybox", "mkdir", "/made-image"]), 0)
+
+            // A container keeps the profile it was made with: exec too, after the config changed.
+            XCTAssertStatus(run(["-d", "--name", "kept", "busybox", "sleep", "317"]), 0)
+            XCTAssertStatus(Harness.sh("rm \(config)", as: user), 0)
+            let exec = Harness.hutch(["exec", "kept", "mkdir", "/made-exec"], as: user, env: env)
+            XCTAssertNotEqual(exec.status, 0, exec.output)
+            XCTAssertTrue(exec.stderr.contains("Operation not permitted"), exec.stderr)
+            XCTAssertStatus(run(["--rm", "busybox", "mkdir", "/made-image"]), 0, "without the config, the default profile")
+            XCTAssertStatus(run(["--rootfs", rootfs, "/bin/mkdir", "/made-plain"]), 0)
+
+            XCTAssertStatus(Harness.hutch(["rm", "-f", "kept"], as: user, env: env), 0)
+            var left: [String] = []
+            XCTAssertTrue(Harness.waitUntil(timeout: 5) {
+                left = Harness.processes(of: user).filter { $0.contains(dir) || $0.contains(rootfs) || $0.contains("sleep 317") }
+                return left.isEmpty
+            }, "left running: \(left)")
+        }
+    }
+
     func testProfileListShowCheck() throws {
         try Harness.forEachUser { user in
             let list = Harness.hutch(["profile", "list"], as: user)

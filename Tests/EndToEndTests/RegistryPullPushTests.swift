@@ -167,6 +167,11 @@ struct TestImage {
     }
 
     static func make(_ name: String, rootfs fill: (String) throws -> Void) throws -> TestImage {
+        try make(name, layers: 1) { try fill($0[0]) }
+    }
+
+    /// An image of `layers` layers, base first, from the folders `fill` fills.
+    static func make(_ name: String, layers: Int, rootfs fill: ([String]) throws -> Void) throws -> TestImage {
         let base = Harness.root + "/tmp/fixture-\(name)"
         let layout = base + "/oci"
         if let digest = try? String(contentsOfFile: base + "/digest", encoding: .utf8) {
@@ -174,8 +179,9 @@ struct TestImage {
         }
         try? FileManager.default.removeItem(atPath: base)
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        try fill(base + "/rootfs")
-        let r = Harness.run(["/bin/bash", Harness.harnessDir + "/make-oci-image.sh", layout, base + "/rootfs"], as: nil, timeout: 120)
+        let folders = layers == 1 ? [base + "/rootfs"] : (1...layers).map { base + "/rootfs\($0)" }
+        try fill(folders)
+        let r = Harness.run(["/bin/bash", Harness.harnessDir + "/make-oci-image.sh", layout] + folders, as: nil, timeout: 120)
         guard r.status == 0 else { throw HarnessError("make-oci-image.sh failed: \(r.output)") }
         let digest = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try digest.write(toFile: base + "/digest", atomically: true, encoding: .utf8)

@@ -75,6 +75,72 @@ final class RegistryResumeTests: XCTestCase {
         }
     }
 
+    /// A pull killed with -9 while it unpacks a layer of 30000 files leaves a
+    /// store that opens with no half image and no half layer; the next pull
+    /// unpacks the layer from the blob already downloaded and completes.
+    func testPullKilledDuringUnpackLeavesNoHalfImage() throws {
+        let registry = try TestRegistry.start()
+        defer { registry.stop() }
+        let files = 30000
+        let image = try TestImage.make("manyfiles", layers: 2) { folders in
+            let base = Harness.run(["/bin/sh", Harness.harnessDir + "/make-busybox-rootfs.sh", folders[0]], as: nil)
+            guard base.status == 0 else { throw HarnessError("make-busybox-rootfs.sh failed: \(base.output)") }
+            let many = Harness.run(["/bin/sh", "-c", "mkdir -p '\(folders[1])/many' && cd '\(folders[1])/many' && seq -f 'f%g' 1 \(files) | xargs touch"], as: nil)
+            guard many.status == 0 else { throw HarnessError("cannot make the files: \(many.output)") }
+        }
+        try registry.skopeoPush(image.layout, as: "many:latest")
+        let manyDiffID = try Self.diffIDHexes(of: image)[1]
+        let name = "127.0.0.1:\(registry.port)/many"
+
+        try Harness.forEachUser { user in
+            let dir = try Harness.tempDir(for: user, "unpackkill")
+            defer { Harness.removeTree(dir, as: user) }
+            let env = TestRegistry.environment(dir)
+            let layers = dir + "/root/layers"
+            // Kill once the big layer's files are being created in its staging folder.
+            let script = """
+            hutch pull \(name) > \(dir)/first.log 2>&1 &
+            pid=$!
+            i=0
+            until [ -n "$(ls -d \(layers)/tmp-*/diff/many/f1 2>/dev/null)" ]; do
+                i=$((i+1)); [ $i -gt 3000 ] && { kill -9 $pid; echo "the layer never started unpacking"; exit 3; }
+                kill -0 $pid 2>/dev/null || { echo "pull ended before it could be killed"; cat \(dir)/first.log; exit 4; }
+                sleep 0.01
+            done
+            kill -9 $pid
+            wait $pid
+            echo "status=$?"
+            """
+            let killed = Harness.sh(script, as: user, env: env, timeout: 60)
+            XCTAssertStatus(killed, 0)
+            XCTAssertEqual(killed.stdout, "status=137\n", killed.output)
+
+            let images = Harness.hutch(["images", "-q"], as: user, env: env)
+            XCTAssertStatus(images, 0)
+            XCTAssertEqual(images.stdout, "", "no image appears before its layers are whole")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: layers)) ?? []
+            XCTAssertEqual(left.filter { $0.hasPrefix("tmp-") }, [], "opening the store removed the half-unpacked layer")
+            XCTAssertFalse(left.contains(manyDiffID), "the layer was never complete: \(left)")
+
+            let again = Harness.hutch(["pull", name], as: user, env: env, timeout: 120)
+            XCTAssertStatus(again, 0)
+            XCTAssertTrue(again.stdout.contains("Status: Downloaded newer image for \(name):latest"), again.stdout)
+            let count = Harness.hutch(["run", "--rm", "--network", "none", name, "sh", "-c", "ls /many | wc -l"],
+                                      as: user, env: env, timeout: 60)
+            XCTAssertStatus(count, 0)
+            XCTAssertEqual(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "\(files)")
+            XCTAssertEqual(Harness.processes(of: user).filter { $0.contains(dir) || $0.contains(name) }, [])
+        }
+    }
+
+    /// The config's diff_ids (hex), base first.
+    static func diffIDHexes(of image: TestImage) throws -> [String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(image.layout)/blobs/sha256/\(image.configHex)"))
+        let config = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let rootfs = config["rootfs"] as! [String: Any]
+        return (rootfs["diff_ids"] as! [String]).map { String($0.dropFirst("sha256:".count)) }
+    }
+
     /// The hex of the image's only layer, from its manifest.
     static func layerHex(of image: TestImage) throws -> String {
         let hex = image.manifestDigest.dropFirst("sha256:".count)

@@ -207,4 +207,24 @@ final class RunImageTests: XCTestCase {
         }
     }
 
+    /// On the kernel overlay a container's non-root user writes files of a
+    /// subordinate id into the upper (a 0700 folder: unreadable, undeletable
+    /// from outside); `rm` removes them all the same, through a namespace.
+    func testRmRemovesFilesOfSubordinateIdsFromTheKernelOverlayUpper() throws {
+        try Harness.forEachUser { user in
+            let (root, work) = try makeStore(user)
+            defer { Harness.removeTree(work, as: user) }
+            XCTAssertStatus(Harness.sh("mkdir -p \(work)/config/hutch && printf '[storage]\\nunion = \"overlay\"\\n' > \(work)/config/hutch/config.toml", as: user), 0)
+            var env = env(root)
+            env["XDG_CONFIG_HOME"] = work + "/config"
+            let run = Harness.hutch(["run", "--name", "writer", "--network", "none", "-u", "1000:1000", "busybox", "sh", "-c",
+                                     "mkdir /tmp/private && echo secret > /tmp/private/file && chmod 700 /tmp/private"], as: user, env: env)
+            XCTAssertStatus(run, 0)
+            XCTAssertEqual(containerFolders(root).count, 1)
+            XCTAssertStatus(Harness.hutch(["rm", "writer"], as: user, env: env), 0)
+            XCTAssertEqual(containerFolders(root), [], "the container's folder went whole")
+            XCTAssertEqual(Harness.hutch(["ps", "-aq"], as: user, env: env).stdout, "")
+            assertNothingLeft(user, root: root)
+        }
+    }
 }

@@ -17,6 +17,19 @@ final class HostInfoTests: XCTestCase {
         }
     }
 
+    func testNetworkFilesystemWarningNamesTheSettingsNotXDGDataHome() {
+        for fs in ["nfs", "nfs4", "cifs", "smb3", "fuse.sshfs"] {
+            let warning = HostChecks.networkFilesystemWarning(fs)
+            XCTAssertNotNil(warning, fs)
+            XCTAssertTrue(warning?.contains("HUTCH_ROOT") ?? false, fs)
+            XCTAssertTrue(warning?.contains("/var/tmp/hutch-$UID") ?? false, fs)
+            XCTAssertFalse(warning?.contains("XDG_DATA_HOME") ?? true, fs)
+        }
+        for fs in ["ext4", "xfs", "btrfs", "tmpfs", "fuse.hutch-unionfs"] {
+            XCTAssertNil(HostChecks.networkFilesystemWarning(fs), fs)
+        }
+    }
+
     func testFilesystemOfRoot() {
         XCTAssertNotEqual(HostChecks.filesystemType(of: "/"), "unknown")
         XCTAssertEqual(HostChecks.filesystemType(of: "/proc/self"), "proc")

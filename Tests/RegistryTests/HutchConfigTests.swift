@@ -45,6 +45,20 @@ final class HutchConfigTests: XCTestCase {
         XCTAssertNil(config.storageRoot)
     }
 
+    func testSeccompProfileIsANameOrAnAbsolutePath() throws {
+        let home = HutchConfig.homeDirectory(environment: ProcessInfo.processInfo.environment)
+        let cases: [(String, String)] = [
+            ("strict", "strict"),
+            ("unconfined", "unconfined"),
+            ("/etc/hutch/deny.json", "/etc/hutch/deny.json"),
+            ("~/profiles/deny.json", home + "/profiles/deny.json"),
+        ]
+        for (written, expected) in cases {
+            let config = try HutchConfig.parse("[security]\nseccomp_profile = \"\(written)\"")
+            XCTAssertEqual(config.seccompProfile, expected, written)
+        }
+    }
+
     func testRefusesBrokenFilesNamingTheProblem() {
         let cases: [(String, String)] = [
             ("[storage", "line 1"),
@@ -68,6 +82,8 @@ final class HutchConfigTests: XCTestCase {
             ("[[registries.mirror]]\nprefix = \"docker.io\"\nlocation = \"x\"\nweight = 1", "unknown key \"weight\""),
             ("[security]\nseccomp_profile = \"\"", "is empty"),
             ("[security]\nseccomp_profile = true", "must be a string"),
+            ("[security]\nseccomp_profile = \"profiles/deny.json\"", "absolute or starts with ~/"),
+            ("[security]\nseccomp_profile = \"deny.json\"", "absolute or starts with ~/"),
             ("root = \"a\0b\"", "NUL byte"),
             ("\u{FEFF}\u{FFFE}[[[", "line 1"),
         ]

@@ -38,6 +38,24 @@ final class RunOptionsTests: XCTestCase {
         }
     }
 
+    func testConfiguredSeccompIsAddedOnlyWhenNoOptionChoosesOne() {
+        let cases: [(profile: String, given: [String], expected: [String])] = [
+            ("strict", [], ["seccomp=strict"]),
+            ("strict", ["no-new-privileges"], ["no-new-privileges", "seccomp=strict"]),
+            ("strict", ["seccomp=unconfined"], ["seccomp=unconfined"]),
+            ("strict", ["seccomp:other"], ["seccomp:other"]),
+            // A broken choice stays for parse to refuse, not papered over.
+            ("strict", ["seccomp="], ["seccomp="]),
+            ("strict", ["seccomp"], ["seccomp"]),
+            ("default", [], []),
+            ("/p/deny.json", ["apparmor=x"], ["apparmor=x", "seccomp=/p/deny.json"]),
+            ("unconfined", [], ["seccomp=unconfined"]),
+        ]
+        for c in cases {
+            XCTAssertEqual(SecurityOptions.addingDefaultSeccomp(c.profile, to: c.given), c.expected, "\(c)")
+        }
+    }
+
     func testCapabilities() throws {
         let d = CapabilitySet.dockerDefault
         XCTAssertEqual(d.bits, 0xa80425fb) // what Docker's containers show as CapEff

@@ -2,7 +2,9 @@
 """A throttling HTTP proxy for tests: forwards every request to UPSTREAM
 (host:port) and sends response bodies back at RATE bytes per second, so a
 test can interrupt a download midway. Logs one line per request on stdout:
-`METHOD PATH range=<Range header or -> status=<upstream status>`.
+`METHOD PATH range=<Range header or -> status=<upstream status>`, and one
+when its body is sent: `done METHOD PATH begin=<s> end=<s> bytes=<n>`
+(monotonic seconds: a test can tell downloads that overlapped).
 
 usage: slow-proxy.py PORTFILE UPSTREAM RATE
 (binds a free port on 127.0.0.1 and writes it to PORTFILE)
@@ -45,6 +47,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                     time.sleep(ahead)
         except (BrokenPipeError, ConnectionResetError):
             print(f"client went away after {sent} bytes", flush=True)
+        print(f"done {self.command} {self.path} begin={start:.3f} end={time.monotonic():.3f} bytes={sent}", flush=True)
         upstream.close()
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = forward
