@@ -89,14 +89,7 @@ final class UpperNormalizer {
     }
 
     private func walk(_ dirFD: Int32, path: String) throws {
-        let copy = openat(dirFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0, let dir = fdopendir(copy) else { throw StoreError.io("cannot read folder", path: path, errno: errno) }
-        var names: [String] = []
-        while let e = readdir(dir) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
+        guard let names = entryNames(ofDirectory: dirFD) else { throw StoreError.io("cannot read folder", path: path, errno: errno) }
         for name in names {
             var st = stat()
             guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
@@ -158,4 +151,18 @@ final class UpperNormalizer {
         }
         return stub
     }
+}
+
+/// The names in the folder open as `dirFD` (without . and ..), read through
+/// a descriptor of its own so `dirFD` stays usable; nil when it cannot be read.
+func entryNames(ofDirectory dirFD: Int32) -> [String]? {
+    let copy = openat(dirFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard copy >= 0, let dir = fdopendir(copy) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let e = readdir(dir) {
+        let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
 }

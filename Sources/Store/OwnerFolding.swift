@@ -82,14 +82,7 @@ public enum OwnerFolding {
     /// and may stop the walk by returning false.
     private static func walk(_ dirFD: Int32, stopAt: (stat) -> Bool,
                              visit: (Int32, stat) -> Bool = { _, _ in true }) -> Outcome {
-        let copy = openat(dirFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0, let dir = fdopendir(copy) else { return .stop }
-        var names: [String] = []
-        while let e = readdir(dir) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
+        guard let names = entryNames(ofDirectory: dirFD) else { return .stop }
         for name in names {
             var st = stat()
             guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
