@@ -82,7 +82,10 @@ public struct CgroupDelegation {
     /// otherwise an error that says why.
     public static func find(procSelfCgroup: String = "/proc/self/cgroup",
                             mountinfo: String = "/proc/self/mountinfo") throws -> CgroupDelegation {
-        let dir = try cgroupFolder(procCgroup: procSelfCgroup, mountinfo: mountinfo)
+        var dir = try cgroupFolder(procCgroup: procSelfCgroup, mountinfo: mountinfo)
+        // A process hutch moved into the leaf (the user's shell, hutch itself)
+        // still belongs to the folder above it: use that one, never nest.
+        if (dir as NSString).lastPathComponent == leafName { dir = (dir as NSString).deletingLastPathComponent }
         guard access(dir, W_OK) == 0, access(dir + "/cgroup.subtree_control", W_OK) == 0,
               access(dir + "/cgroup.procs", W_OK) == 0 else {
             throw ContainerError.limits("--memory, --cpus and --pids-limit need a cgroup v2 subtree delegated to you, and \(dir) is not yours (no systemd user session delegates one here); run without these options, or ask your admin to enable cgroup v2 delegation (see docs/limits.md)")
@@ -134,20 +137,67 @@ public struct CgroupDelegation {
     /// Makes `hutch-<id>` under the delegated folder with `limits` written,
     /// and returns its path. The container's pid goes into its cgroup.procs.
     public func createCgroup(for id: String, limits: ResourceLimits) throws -> String {
+        let dir = try createChild("hutch-" + ContainerID.short(id), controllers: limits.controllers)
+        for (file, value) in limits.cgroupFiles { try write(value, to: dir + "/" + file) }
+        return dir
+    }
+
+    /// The child of the delegated folder that holds the processes that were
+    /// in the folder itself (the user's shell, hutch): cgroup v2 lets a
+    /// folder that gives controllers to its children hold no processes.
+    public static let leafName = "hutch-leaf"
+
+    /// Makes the child `name` of the delegated folder with `controllers`
+    /// enabled for it, and returns its path.
+    func createChild(_ name: String, controllers: [String]) throws -> String {
         let available = ((try? String(contentsOfFile: directory + "/cgroup.controllers", encoding: .utf8)) ?? "")
             .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
-        let missing = limits.controllers.filter { !available.contains($0) }
+        let missing = controllers.filter { !available.contains($0) }
         guard missing.isEmpty else {
             throw ContainerError.limits("the cgroup controllers \(missing.joined(separator: ", ")) are not delegated to you in \(directory)")
         }
-        let enable = limits.controllers.map { "+" + $0 }.joined(separator: " ")
-        if !enable.isEmpty { try write(enable, to: directory + "/cgroup.subtree_control") }
-        let dir = directory + "/hutch-" + ContainerID.short(id)
+        if !controllers.isEmpty { try enableControllers(controllers) }
+        let dir = directory + "/" + name
         if mkdir(dir, 0o755) != 0 && errno != EEXIST {
             throw ContainerError.limits("cannot create cgroup \(dir): \(String(cString: strerror(errno)))")
         }
-        for (file, value) in limits.cgroupFiles { try write(value, to: dir + "/" + file) }
         return dir
+    }
+
+    /// Writes "+memory +cpu ..." to the folder's cgroup.subtree_control. The
+    /// kernel refuses (EBUSY) while the folder itself holds processes, as the
+    /// folder of a shell always does: those move into the leaf first. A
+    /// process forked there meanwhile lands in the folder again, hence a few
+    /// tries.
+    func enableControllers(_ controllers: [String]) throws {
+        let control = directory + "/cgroup.subtree_control"
+        let enable = controllers.map { "+" + $0 }.joined(separator: " ")
+        for _ in 0..<5 {
+            let error = writeValue(enable, to: control)
+            if error == 0 { return }
+            guard error == EBUSY else {
+                throw ContainerError.limits("cannot write \(enable) to \(control): \(String(cString: strerror(error)))")
+            }
+            try moveProcessesIntoLeaf()
+        }
+        throw ContainerError.limits("cannot enable the cgroup controllers \(controllers.joined(separator: ", ")) in \(directory): the kernel still answers busy after hutch moved the folder's processes into \(directory)/\(Self.leafName) (cgroup v2 allows no processes in a folder that has controllers enabled for its children, and processes started meanwhile land there again); try again, and see docs/limits.md")
+    }
+
+    /// Moves every process of the delegated folder into its leaf child,
+    /// made if missing and reused if present.
+    func moveProcessesIntoLeaf() throws {
+        let leaf = directory + "/" + Self.leafName
+        if mkdir(leaf, 0o755) != 0 && errno != EEXIST {
+            throw ContainerError.limits("cannot create cgroup \(leaf) to move the processes of \(directory) into (cgroup v2 allows no processes in a folder that has controllers enabled for its children): \(String(cString: strerror(errno)))")
+        }
+        let procs = (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? ""
+        for pid in procs.split(separator: "\n") {
+            let error = writeValue(String(pid), to: leaf + "/cgroup.procs")
+            // ESRCH: it exited meanwhile, nothing to move.
+            guard error == 0 || error == ESRCH else {
+                throw ContainerError.limits("cannot move process \(pid) from \(directory) into \(leaf) (cgroup v2 allows no processes in a folder that has controllers enabled for its children): \(String(cString: strerror(error))); the folder and its processes must be yours (a systemd user session with Delegate=yes, see docs/limits.md)")
+            }
+        }
     }
 
     public static func addProcess(_ pid: Int32, to cgroup: String) throws {
@@ -162,10 +212,19 @@ public struct CgroupDelegation {
     }
 
     func write(_ value: String, to path: String) throws {
+        let error = writeValue(value, to: path)
+        guard error == 0 else {
+            throw ContainerError.limits("cannot write \(value) to \(path): \(String(cString: strerror(error)))")
+        }
+    }
+
+    /// Writes `value` to `path`: 0, or the errno of the failure (cgroup
+    /// files answer through write's errno, e.g. EBUSY).
+    func writeValue(_ value: String, to path: String) -> Int32 {
         let fd = open(path, O_WRONLY | O_CLOEXEC | O_CREAT, 0o644)
-        guard fd >= 0 else { throw ContainerError.limits("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { return errno }
         defer { close(fd) }
         let n = value.withCString { Glibc.write(fd, $0, strlen($0)) }
-        guard n >= 0 else { throw ContainerError.limits("cannot write \(value) to \(path): \(String(cString: strerror(errno)))") }
+        return n >= 0 ? 0 : errno
     }
 }

@@ -129,7 +129,10 @@ enum HostChecks {
         }
         let own = ((try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? "")
             .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? "/"
-        let dir = "/sys/fs/cgroup" + (own == "/" ? "" : own)
+        var dir = "/sys/fs/cgroup" + (own == "/" ? "" : own)
+        // A shell that a run with limits moved into hutch-leaf reports the
+        // folder above it, the one hutch uses (CgroupDelegation.leafName).
+        if dir.hasSuffix("/hutch-leaf") { dir.removeLast("/hutch-leaf".count) }
         let controllers = (readSysctl(dir + "/cgroup.controllers") ?? "").split(separator: " ").map(String.init)
         let writable = access(dir + "/cgroup.procs", W_OK) == 0 && access(dir, W_OK) == 0
         return .init(version: "2", path: dir, controllers: controllers, delegated: writable,
