@@ -13,7 +13,7 @@ RUNTIME_PACKAGES := libfuse3-dev fuse3 libseccomp-dev libarchive-dev uidmap \
                     busybox-static pkg-config passt slirp4netns libcurl4-openssl-dev
 TEST_PACKAGES := docker-registry mmdebstrap skopeo fuse-overlayfs apache2-utils \
                  sqlite3 git python3 gcc libc6-dev procps iproute2 curl util-linux
-BENCH_PACKAGES := podman buildah bubblewrap hyperfine fuse-overlayfs runc
+BENCH_PACKAGES := podman buildah bubblewrap hyperfine fuse-overlayfs runc catatonit
 
 # Where `make test` installs the build for the unprivileged test users to run.
 E2E_ROOT ?= /tmp/hutch-e2e

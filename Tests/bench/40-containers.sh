@@ -25,7 +25,7 @@ bench() {
 }
 median() { python3 -c "import json; d=json.load(open('$WORK/$1.json')); r={x['command']:x['median'] for x in d['results'] if x.get('exit_codes') is None or not any(x['exit_codes'])}; print(r.get('$2',''))" 2>/dev/null || true; }
 # The first line podman prints on failure, for the table cell.
-podman_error() { as_user sh -c "$1" 2>&1 >/dev/null | { grep -v -e 'is not a shared mount' -e 'resorting to SIGKILL' || true; } | head -1 | cut -c1-150; }
+podman_error() { { as_user sh -c "$1" 2>&1 >/dev/null || true; } | { grep -v -e 'is not a shared mount' -e 'resorting to SIGKILL' || true; } | head -1 | cut -c1-150; }
 row() {
     local label=$1 h=$2 p=$3 perr=$4
     printf "| %s | %.1f ms | %s | %s |\n" "$label" "$(python3 -c "print(${h:-0}*1000)")" \
