@@ -123,7 +123,7 @@ echo "## Builds: hutch build vs podman build"
 echo
 echo "As $USER_NAME, on the Debian+python3 fixture imported as \`python:latest\` in each store; median of $RUNS runs"
 echo "after one warm-up each, the three commands of a row run in turn (hyperfine --runs 1 each, the first of a turn"
-echo "rotating), because file creation on this machine's ext4 slows down for minutes after mass deletions. \`hutch build\` runs RUN through hutch-unionfs (FUSE); podman on the kernel overlay and on"
+echo "rotating), because file creation on this machine's ext4 slows down for minutes after mass deletions. \`hutch build\` runs RUN on the kernel overlay over a read-only hutch-unionfs view of the layers (hutch-sub has a subuid range; docs/build.md); podman on the kernel overlay and on"
 echo "fuse-overlayfs, each with its own \`--root\`. Cold rows use \`--no-cache\`."
 echo
 echo '```'
