@@ -31,7 +31,8 @@ public struct SandboxRunner: RunStepExecuting {
     }
 
     public func run(_ step: RunStep) throws -> Int32 {
-        let mountpoint = (step.upperDirectory as NSString).deletingLastPathComponent + "/root"
+        let scratch = (step.upperDirectory as NSString).deletingLastPathComponent
+        let mountpoint = scratch + "/root"
         // Upper, work folder, mount point and the empty lower of a FROM scratch
         // stage as ImageRootfs makes them; the daemon ends with the build, so a
         // kill -9 leaves no mount behind.
@@ -55,7 +56,6 @@ public struct SandboxRunner: RunStepExecuting {
                 mount = try ImageRootfs.handOver(prepared, to: pid) {
                     if onKernelOverlay {
                         // Writes at the kernel's speed; if the kernel refuses, hutch-unionfs as usual.
-                        let scratch = (step.upperDirectory as NSString).deletingLastPathComponent
                         if let overlay = try? ImageRootfs.mountKernelOverlay(
                             over: lowers, view: scratch + "/view", upper: step.upperDirectory,
                             work: scratch + "/overlay-work", at: mountpoint, in: pid, unionfsPath: unionfs) {
@@ -101,16 +101,10 @@ public struct SandboxRunner: RunStepExecuting {
             status = try Sandbox.run(spec, afterIDMaps: handOver)
         }
         if onKernelOverlay {
-            try? mount?.unmount()
-            mount = nil
-            // The store keeps the user's own files, owners recorded (Store/OwnerFolding).
-            try OwnerFolding.foldInSubordinateNamespace(step.upperDirectory, helper: Self.hutchExecutable())
+            // The store keeps the user's own files, owners recorded (Store/OwnerFolding);
+            // the running hutch-cli has the hidden fold-owners command.
+            try OwnerFolding.foldInSubordinateNamespace(step.upperDirectory, helper: ContainerManager.selfExecutable())
         }
         return status
-    }
-
-    /// The running hutch (hutch-cli), which has the hidden fold-owners command.
-    static func hutchExecutable() -> String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "hutch-cli"
     }
 }
