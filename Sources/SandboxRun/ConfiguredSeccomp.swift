@@ -28,7 +28,7 @@ public enum ConfiguredSeccomp {
         if let xdg = environment("XDG_CONFIG_HOME"), xdg.hasPrefix("/") {
             config = xdg
         } else {
-            let home = environment("HOME").flatMap { $0.isEmpty ? nil : $0 } ?? homeFromPasswd()
+            let home = environment("HOME").flatMap { $0.isEmpty ? nil : $0 } ?? ProfileSearchPath.homeFromPasswd()
             config = home + "/.config"
         }
         return ["/etc/hutch/config.toml", config + "/hutch/config.toml"]
@@ -55,10 +55,5 @@ public enum ConfiguredSeccomp {
             i += 1
         }
         return false
-    }
-
-    static func homeFromPasswd() -> String {
-        guard let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir else { return "/" }
-        return String(cString: dir)
     }
 }

@@ -73,7 +73,8 @@ public struct ProfileSearchPath: Equatable, Sendable {
         return head.isEmpty ? "/" : head
     }
 
-    static func homeFromPasswd() -> String {
+    /// The user's home folder from the password database ("/" without one).
+    public static func homeFromPasswd() -> String {
         guard let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir else { return "/" }
         return String(cString: dir)
     }
