@@ -98,3 +98,87 @@ static inline int hutch_fuse_node_id(int fd, uint64_t *nodeid, uint32_t *generat
     *generation = h.words[2];
     return 0;
 }
+
+// Reading requests: spin briefly, then sleep alone.
+//
+// A request's round trip is two wake-ups: the daemon's, then the caller's.
+// On a virtual machine a wake-up of an idle CPU costs an inter-processor
+// interrupt and a halt exit, several microseconds each, and a program that
+// stats, creates or deletes files one by one waits for every one of them.
+// So a worker that finds no request keeps asking, without sleeping, for a
+// short while (one worker at a time: the others sleep), and the next
+// request of a program that is between two calls is taken at once. The
+// sleeping workers wait in epoll with EPOLLEXCLUSIVE, so one request wakes
+// one of them, not all. Installed through libfuse's custom I/O hook, which
+// otherwise reads and writes /dev/fuse as libfuse would.
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <poll.h>
+
+static _Atomic int hutch_spinning = 0;
+static long hutch_spin_ns = 50000;
+static __thread int hutch_epoll_fd = -1;
+
+static inline long long hutch_now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+static inline ssize_t hutch_io_read(int fd, void *buf, size_t len, void *userdata) {
+    (void)userdata;
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+        if (n >= 0 || errno != EAGAIN) return n;
+        int idle = 0;
+        if (hutch_spin_ns > 0 && atomic_compare_exchange_strong(&hutch_spinning, &idle, 1)) {
+            long long until = hutch_now_ns() + hutch_spin_ns;
+            do {
+                n = read(fd, buf, len);
+                if (n >= 0 || errno != EAGAIN) {
+                    int e = errno;
+                    atomic_store(&hutch_spinning, 0);
+                    errno = e;
+                    return n;
+                }
+                __builtin_ia32_pause();
+            } while (hutch_now_ns() < until);
+            atomic_store(&hutch_spinning, 0);
+        }
+        if (hutch_epoll_fd < 0) {
+            int ep = epoll_create1(EPOLL_CLOEXEC);
+            if (ep < 0) return -1;
+            struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) { close(ep); return -1; }
+            hutch_epoll_fd = ep;
+        }
+        struct epoll_event got;
+        if (epoll_wait(hutch_epoll_fd, &got, 1, -1) < 0 && errno != EINTR) return -1;
+    }
+}
+
+static inline ssize_t hutch_io_writev(int fd, struct iovec *iov, int count, void *userdata) {
+    (void)userdata;
+    return writev(fd, iov, count);
+}
+
+// Replies with file data are spliced as libfuse would (it offers splice
+// only when the custom I/O has this hook).
+static inline ssize_t hutch_io_splice_send(int fdin, off_t *offin, int fdout, off_t *offout,
+                                           size_t len, unsigned int flags, void *userdata) {
+    (void)userdata;
+    return splice(fdin, offin, fdout, offout, len, flags);
+}
+
+// After fuse_session_mount: the device made non-blocking, and the reader
+// above put in libfuse's place. spin_us 0 turns the spinning off.
+static inline int hutch_install_spinning_reader(struct fuse_session *se, long spin_us) {
+    static const struct fuse_custom_io io = { .writev = hutch_io_writev, .read = hutch_io_read, .splice_send = hutch_io_splice_send };
+    int fd = fuse_session_fd(se);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
+    hutch_spin_ns = spin_us * 1000;
+    return fuse_session_custom_io(se, &io, fd);
+}

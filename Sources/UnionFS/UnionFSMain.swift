@@ -94,6 +94,11 @@ public enum UnionFSMain {
         guard fuse_session_mount(se, mountpoint) == 0 else {
             throw UnionFSError.mount("cannot mount on \(mountpoint) (is /dev/fuse usable, fusermount3 installed?)")
         }
+        let spin = getenv("HUTCH_UNIONFS_SPIN_US").flatMap { Int(String(cString: $0)) } ?? 50
+        guard hutch_install_spinning_reader(se, spin) == 0 else {
+            fuse_session_unmount(se)
+            throw UnionFSError.mount("cannot set up the reader of /dev/fuse: \(String(cString: strerror(errno)))")
+        }
         if joined {
             // The mount is the container's; the daemon keeps a copy of the
             // namespace of its own, so the container's pivot_root (which moves
