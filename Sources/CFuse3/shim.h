@@ -127,16 +127,22 @@ static inline long long hutch_now_ns(void) {
     return (long long)t.tv_sec * 1000000000ll + t.tv_nsec;
 }
 
-static inline ssize_t hutch_io_read(int fd, void *buf, size_t len, void *userdata) {
-    (void)userdata;
+// One request from /dev/fuse (non-blocking): read into buf, or spliced
+// into the pipe fd `into` when it is not -1.
+static inline ssize_t hutch_take_request(int fd, void *buf, size_t len, int into) {
+    if (into < 0) return read(fd, buf, len);
+    return splice(fd, NULL, into, NULL, len, 2 /* SPLICE_F_NONBLOCK */);
+}
+
+static inline ssize_t hutch_wait_request(int fd, void *buf, size_t len, int into) {
     for (;;) {
-        ssize_t n = read(fd, buf, len);
+        ssize_t n = hutch_take_request(fd, buf, len, into);
         if (n >= 0 || errno != EAGAIN) return n;
         int idle = 0;
         if (hutch_spin_ns > 0 && atomic_compare_exchange_strong(&hutch_spinning, &idle, 1)) {
             long long until = hutch_now_ns() + hutch_spin_ns;
             do {
-                n = read(fd, buf, len);
+                n = hutch_take_request(fd, buf, len, into);
                 if (n >= 0 || errno != EAGAIN) {
                     int e = errno;
                     atomic_store(&hutch_spinning, 0);
@@ -159,6 +165,17 @@ static inline ssize_t hutch_io_read(int fd, void *buf, size_t len, void *userdat
     }
 }
 
+static inline ssize_t hutch_io_read(int fd, void *buf, size_t len, void *userdata) {
+    (void)userdata;
+    return hutch_wait_request(fd, buf, len, -1);
+}
+
+static inline ssize_t hutch_io_splice_receive(int fdin, off_t *offin, int fdout, off_t *offout,
+                                              size_t len, unsigned int flags, void *userdata) {
+    (void)offin; (void)offout; (void)flags; (void)userdata;
+    return hutch_wait_request(fdin, NULL, len, fdout);
+}
+
 static inline ssize_t hutch_io_writev(int fd, struct iovec *iov, int count, void *userdata) {
     (void)userdata;
     return writev(fd, iov, count);
@@ -174,11 +191,14 @@ static inline ssize_t hutch_io_splice_send(int fdin, off_t *offin, int fdout, of
 
 // After fuse_session_mount: the device made non-blocking, and the reader
 // above put in libfuse's place. spin_us 0 turns the spinning off.
-static inline int hutch_install_spinning_reader(struct fuse_session *se, long spin_us) {
-    static const struct fuse_custom_io io = { .writev = hutch_io_writev, .read = hutch_io_read, .splice_send = hutch_io_splice_send };
+static inline int hutch_install_spinning_reader(struct fuse_session *se, long spin_us, int splice_requests) {
+    static const struct fuse_custom_io plain = { .writev = hutch_io_writev, .read = hutch_io_read, .splice_send = hutch_io_splice_send };
+    static const struct fuse_custom_io spliced = { .writev = hutch_io_writev, .read = hutch_io_read,
+        .splice_send = hutch_io_splice_send, .splice_receive = hutch_io_splice_receive };
+    const struct fuse_custom_io *io = splice_requests ? &spliced : &plain;
     int fd = fuse_session_fd(se);
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return -1;
     hutch_spin_ns = spin_us * 1000;
-    return fuse_session_custom_io(se, &io, fd);
+    return fuse_session_custom_io(se, io, fd);
 }

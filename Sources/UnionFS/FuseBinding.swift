@@ -110,7 +110,7 @@ func makeOperations() -> fuse_lowlevel_ops {
     var ops = fuse_lowlevel_ops()
     ops.`init` = { _, conn in
         guard let conn else { return }
-        let wanted: [Int32] = [FUSE_CAP_SPLICE_WRITE, FUSE_CAP_SPLICE_MOVE,
+        let wanted: [Int32] = [FUSE_CAP_SPLICE_READ, FUSE_CAP_SPLICE_WRITE, FUSE_CAP_SPLICE_MOVE,
                                FUSE_CAP_ATOMIC_O_TRUNC, FUSE_CAP_CACHE_SYMLINKS, FUSE_CAP_PARALLEL_DIROPS,
                                FUSE_CAP_ASYNC_DIO, FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO]
         for cap in wanted where conn.pointee.capable & UInt32(cap) != 0 { conn.pointee.want |= UInt32(cap) }

@@ -95,7 +95,8 @@ public enum UnionFSMain {
             throw UnionFSError.mount("cannot mount on \(mountpoint) (is /dev/fuse usable, fusermount3 installed?)")
         }
         let spin = getenv("HUTCH_UNIONFS_SPIN_US").flatMap { Int(String(cString: $0)) } ?? 50
-        guard hutch_install_spinning_reader(se, spin) == 0 else {
+        let spliceRequests: Int32 = getenv("HUTCH_UNIONFS_SPLICE_REQUESTS").map { String(cString: $0) == "0" ? 0 : 1 } ?? 1
+        guard hutch_install_spinning_reader(se, spin, spliceRequests) == 0 else {
             fuse_session_unmount(se)
             throw UnionFSError.mount("cannot set up the reader of /dev/fuse: \(String(cString: strerror(errno)))")
         }

@@ -134,21 +134,23 @@ final class UnionFSTests: XCTestCase {
 
     /// Workers spin on /dev/fuse for a moment after each request (docs/unionfs.md,
     /// Speed): once the programs stop, the daemon must go to sleep, not keep a CPU
-    /// busy. And with the spinning turned off the same work gives the same tree.
-    func testIdleDaemonSleepsAndSpinningIsOptional() throws {
+    /// busy. And with the spinning, or the splicing of requests, turned off the
+    /// same work gives the same tree.
+    func testIdleDaemonSleepsAndSpinningAndSplicingAreOptional() throws {
         try Harness.forEachUser { user in
             let dir = try Harness.tempDir(for: user, "spin")
             defer { Harness.removeTree(dir, as: user) }
             let script = """
                 set -e
                 cd \(dir) && mkdir -p l/d && echo lower > l/d/f
-                for spin in 50 0; do
+                for both in 50:1 0:1 50:0; do
+                    spin=${both%:*}; splice=${both#*:}
                     rm -rf u w m && mkdir u w m
-                    HUTCH_UNIONFS_SPIN_US=$spin \(Harness.unionfs) -o lowerdir=l,upperdir=u,workdir=w m
+                    HUTCH_UNIONFS_SPIN_US=$spin HUTCH_UNIONFS_SPLICE_REQUESTS=$splice \(Harness.unionfs) -o lowerdir=l,upperdir=u,workdir=w m
                     pid=$(pgrep -u $(id -u) -n -f "^\(Harness.unionfs) -o lowerdir=l,")
                     for i in $(seq 1 300); do echo $i > m/d/n$i; done
                     ls -lR m >/dev/null && rm -f m/d/n* && mkdir m/d/e && rm m/d/f
-                    test "$(ls -A m/d)" = e || { echo "spin=$spin: wrong tree: $(ls -A m/d)"; exit 1; }
+                    test "$(ls -A m/d)" = e || { echo "$both: wrong tree: $(ls -A m/d)"; exit 1; }
                     # CPU ticks (1/100 s) of the daemon over a second must stop growing.
                     ticks() { awk '{print $14 + $15}' /proc/$pid/stat; }
                     ok=
@@ -156,10 +158,10 @@ final class UnionFSTests: XCTestCase {
                         a=$(ticks); sleep 1; b=$(ticks)
                         if [ $((b - a)) -le 5 ]; then ok=1; break; fi
                     done
-                    test -n "$ok" || { echo "spin=$spin: the idle daemon used $((b - a)) ticks in a second"; exit 1; }
+                    test -n "$ok" || { echo "$both: the idle daemon used $((b - a)) ticks in a second"; exit 1; }
                     fusermount3 -u m
                     for i in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
-                    ! kill -0 $pid 2>/dev/null || { echo "spin=$spin: daemon still running after unmount"; exit 1; }
+                    ! kill -0 $pid 2>/dev/null || { echo "$both: daemon still running after unmount"; exit 1; }
                 done
                 """
             let r = Harness.sh(script, as: user, timeout: 120)

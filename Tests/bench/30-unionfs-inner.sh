@@ -99,7 +99,7 @@ def med(kind, label):
 fmt = lambda t: "failed" if t is None else (f"{t*1000:.0f} ms" if t < 10 else f"{t:.1f} s")
 ratio = lambda a, b: "" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 where = {"tmpfs": "On a tmpfs", "disk": "On the disk"}.get(os.environ.get("UNIONFS_BENCH_ON", "disk"), "On the disk")
-fs = os.popen(f"stat -f -c %T {w}").read().strip()
+fs = os.popen(f"findmnt -n -o FSTYPE -T {w}").read().strip()
 print(f"### {where} ({fs})")
 print()
 print("| operation | command | hutch-unionfs | fuse-overlayfs | kernel overlay | hutch / fuse-overlayfs | hutch / kernel |")
