@@ -40,16 +40,17 @@ cat > lib.sh <<LIB
 W=$W; UNIONFS=$UNIONFS
 LIB
 cat >> lib.sh <<'LIB'
-remount() { # kind
-    umount "$W/m" 2>/dev/null || true
-    rm -rf "$W/upper" "$W/work"; mkdir -p "$W/upper" "$W/work" "$W/m"
+remount() { # kind: a fresh upper and mount of that back end at $W/m-KIND
+    local m=$W/m-$1 u=$W/upper-$1 wk=$W/work-$1
+    umount "$m" 2>/dev/null || true
+    rm -rf "$u" "$wk"; mkdir -p "$u" "$wk" "$m"
     case $1 in
-        kernel) mount -t overlay overlay -o "lowerdir=$W/lower,upperdir=$W/upper,workdir=$W/work,userxattr" "$W/m" ;;
-        hutch) "$UNIONFS" -o "lowerdir=$W/lower,upperdir=$W/upper,workdir=$W/work" "$W/m" ;;
-        fuse-overlayfs) fuse-overlayfs -o "lowerdir=$W/lower,upperdir=$W/upper,workdir=$W/work" "$W/m" ;;
+        kernel) mount -t overlay overlay -o "lowerdir=$W/lower,upperdir=$u,workdir=$wk,userxattr" "$m" ;;
+        hutch) "$UNIONFS" -o "lowerdir=$W/lower,upperdir=$u,workdir=$wk" "$m" ;;
+        fuse-overlayfs) fuse-overlayfs -o "lowerdir=$W/lower,upperdir=$u,workdir=$wk" "$m" 2>/dev/null ;;
     esac
     # Wait for the FUSE daemons to serve (they mount before answering).
-    for i in $(seq 1 100); do stat "$W/m/big" >/dev/null 2>&1 && return 0; sleep 0.02; done
+    for i in $(seq 1 100); do stat "$m/big" >/dev/null 2>&1 && return 0; sleep 0.02; done
     return 1
 }
 LIB
@@ -59,43 +60,59 @@ LIB
 # UNIONFS_BENCH_KINDS="hutch kernel" picks back ends.
 ROWS=${UNIONFS_BENCH_ROWS:-}
 KINDS=${UNIONFS_BENCH_KINDS:-hutch fuse-overlayfs kernel}
+# The back ends take turns, run by run, the first of a turn rotating: this
+# machine's speed drifts over minutes (other guests on the host, ext4
+# after mass deletions), and three back-to-back blocks of runs would put
+# that drift into the ratios. $M is the mount of the back end at hand.
 row() { # label, prepare, command, runs
     local label=$1 prep=$2 cmd=$3 runs=${4:-3}
     if [ -n "$ROWS" ] && ! echo "$label" | grep -Eq "$ROWS"; then return 0; fi
-    for kind in $KINDS; do
-        remount $kind
-        KIND=$kind hyperfine -N --style none --runs "$runs" --export-json "json/$kind-$(echo "$label" | tr -c 'a-zA-Z0-9' _).json" \
-            --prepare "bash -c '. $W/lib.sh; $prep'" "bash -c 'cd $W/m && $cmd'" >/dev/null 2>&1 ||
-            echo "{\"results\":[{\"median\":null}]}" > "json/$kind-$(echo "$label" | tr -c 'a-zA-Z0-9' _).json"
+    local slug kinds=($KINDS) n r j kind f
+    slug=$(echo "$label" | tr -c 'a-zA-Z0-9' _)
+    n=${#kinds[@]}
+    for kind in "${kinds[@]}"; do remount $kind; done
+    for r in $(seq 1 "$runs"); do
+        for j in $(seq 0 $((n - 1))); do
+            kind=${kinds[$(( (r + j) % n ))]}
+            f="json/$kind-$slug-$r.json"
+            KIND=$kind M=$W/m-$kind hyperfine -N --style none --runs 1 --export-json "$f" \
+                --prepare "bash -c '. $W/lib.sh; $prep'" "bash -c 'cd $W/m-$kind && $cmd'" >/dev/null 2>&1 ||
+                echo '{"results":[{"median":null}]}' > "$f"
+        done
     done
-    echo "$label|$cmd" >> rows.txt
+    for kind in "${kinds[@]}"; do umount "$W/m-$kind" 2>/dev/null || true; rm -rf "$W/upper-$kind" "$W/work-$kind"; done
+    echo "$label|$cmd|$runs" >> rows.txt
 }
 : > rows.txt
 row "find over 14k lower files" "true" "find tree >/dev/null" 5
 row "stat of each lower file" "true" "find tree -type f -print0 | xargs -0 stat -c %s >/dev/null" 5
 row "ls -lR of the lower tree" "true" "ls -lR tree >/dev/null" 5
 row "read a 256 MB lower file" "true" "cat big >/dev/null" 3
-row "untar 5,000 files" "rm -rf $W/m/u" "mkdir u && tar -C u -xf $W/data/untar.tar" 3
-row "rm -rf 5,000 new files" "rm -rf $W/m/u; mkdir $W/m/u && tar -C $W/m/u -xf $W/data/untar.tar" "rm -rf u" 3
-row "write 256 MB + fsync" "rm -f $W/m/w" "dd if=/dev/zero of=w bs=1M count=256 conv=fsync status=none" 3
+row "untar 5,000 files" "rm -rf \$M/u" "mkdir u && tar -C u -xf $W/data/untar.tar" 3
+row "rm -rf 5,000 new files" "rm -rf \$M/u; mkdir \$M/u && tar -C \$M/u -xf $W/data/untar.tar" "rm -rf u" 3
+row "write 256 MB + fsync" "rm -f \$M/w" "dd if=/dev/zero of=w bs=1M count=256 conv=fsync status=none" 3
 row "copy-up of a big lower file by append" "remount \$KIND" "echo x >> big" 3
 row "chmod of a big lower file" "remount \$KIND" "chmod 600 big" 3
 row "chown -R of the lower tree" "remount \$KIND" "chown -R 0:0 tree" 3
-row "mkdir 5,000 siblings, then find -delete" "rm -rf $W/m/s" "mkdir s && cd s && seq 1 5000 | xargs mkdir && cd .. && find s -delete" 3
+row "mkdir 5,000 siblings, then find -delete" "rm -rf \$M/s" "mkdir s && cd s && seq 1 5000 | xargs mkdir && cd .. && find s -delete" 3
 row "rm -rf of 10,000 lower files (whiteouts)" "remount \$KIND" "rm -rf many" 3
-umount "$W/m" 2>/dev/null || true
 
 python3 - "$W" <<'PY'
 import json, os, sys
 w = sys.argv[1]
-def med(kind, label):
-    p = f"{w}/json/{kind}-" + "".join(c if c.isalnum() else "_" for c in label) + "_.json"
-    if not os.path.exists(p):
-        p = p[:-6] + ".json"
-    try:
-        return json.load(open(p))["results"][0]["median"]
-    except Exception:
-        return None
+def med(kind, label, runs):
+    slug = "".join(c if c.isalnum() else "_" for c in label) + "_"
+    times = []
+    for r in range(1, runs + 1):
+        try:
+            t = json.load(open(f"{w}/json/{kind}-{slug}-{r}.json"))["results"][0]["median"]
+        except Exception:
+            t = None
+        if t is None:
+            return None
+        times.append(t)
+    times.sort()
+    return times[len(times) // 2] if times else None
 fmt = lambda t: "failed" if t is None else (f"{t*1000:.0f} ms" if t < 10 else f"{t:.1f} s")
 ratio = lambda a, b: "" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 where = {"tmpfs": "On a tmpfs", "disk": "On the disk"}.get(os.environ.get("UNIONFS_BENCH_ON", "disk"), "On the disk")
@@ -105,7 +122,8 @@ print()
 print("| operation | command | hutch-unionfs | fuse-overlayfs | kernel overlay | hutch / fuse-overlayfs | hutch / kernel |")
 print("|---|---|---|---|---|---|---|")
 for line in open(f"{w}/rows.txt"):
-    label, cmd = line.rstrip("\n").split("|", 1)
-    h, f, k = med("hutch", label), med("fuse-overlayfs", label), med("kernel", label)
+    label, rest = line.rstrip("\n").split("|", 1)
+    cmd, runs = rest.rsplit("|", 1)
+    h, f, k = (med(kind, label, int(runs)) for kind in ("hutch", "fuse-overlayfs", "kernel"))
     print(f"| {label} | `{cmd.replace('|', '∣')}` | {fmt(h)} | {fmt(f)} | {fmt(k)} | {ratio(h, f)} | {ratio(h, k)} |")
 PY
