@@ -121,6 +121,14 @@ static _Atomic int hutch_spinning = 0;
 static long hutch_spin_ns = 50000;
 static __thread int hutch_epoll_fd = -1;
 
+static inline void hutch_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 static inline long long hutch_now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -149,7 +157,7 @@ static inline ssize_t hutch_wait_request(int fd, void *buf, size_t len, int into
                     errno = e;
                     return n;
                 }
-                __builtin_ia32_pause();
+                hutch_cpu_relax();
             } while (hutch_now_ns() < until);
             atomic_store(&hutch_spinning, 0);
         }
