@@ -115,7 +115,6 @@ static inline int hutch_fuse_node_id(int fd, uint64_t *nodeid, uint32_t *generat
 #include <sys/uio.h>
 #include <stdatomic.h>
 #include <time.h>
-#include <poll.h>
 
 static _Atomic int hutch_spinning = 0;
 static long hutch_spin_ns = 50000;
