@@ -49,8 +49,9 @@ install: build
 # Every test: the unit tests, then the end-to-end tests as the unprivileged
 # test users (created here when run as root), on both union back ends.
 test: test-deps build
+	@Tests/harness/clear-stale.sh $(E2E_ROOT)
 	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
-	@chmod -R a+rX $(E2E_ROOT)
+	@chmod -R a+rX $(E2E_PREFIX)
 	@Tests/harness/setup.sh $(E2E_ROOT)
 	@set -o pipefail; HUTCH_E2E_ROOT=$(E2E_ROOT) $(SWIFT) test --disable-swift-testing 2>&1 | tee $(E2E_ROOT)/test.log | Tests/harness/filter-test-output.sh; \
 	  status=$$?; Tests/harness/summary.sh $(E2E_ROOT)/test.log && exit $$status
@@ -60,20 +61,22 @@ test: test-deps build
 # HUTCH_E2E_ROOT=$(E2E_ROOT) swift test --filter EndToEndTests.SomeTests
 CONFIG ?= release
 e2e-prepare: test-deps
+	Tests/harness/clear-stale.sh $(E2E_ROOT)
 	$(SWIFT) build $(if $(filter release,$(CONFIG)),$(SWIFT_RELEASE_FLAGS),)
 	install -d $(E2E_PREFIX)/bin $(E2E_PREFIX)/share/hutch/profiles
 	bin="$$($(SWIFT) build $(if $(filter release,$(CONFIG)),$(SWIFT_RELEASE_FLAGS),) --show-bin-path)"; \
 	  install -m 0755 "$$bin/hutch" "$$bin/hutch-cli" "$$bin/hutch-unionfs" $(E2E_PREFIX)/bin/
 	install -m 0644 profiles/*.json $(E2E_PREFIX)/share/hutch/profiles/ 2>/dev/null || true
-	chmod -R a+rX $(E2E_ROOT)
+	chmod -R a+rX $(E2E_PREFIX)
 	Tests/harness/setup.sh $(E2E_ROOT)
 
 unit-test: test-deps
 	$(SWIFT) test --disable-swift-testing --skip EndToEndTests
 
 bench: bench-deps build
+	@Tests/harness/clear-stale.sh $(E2E_ROOT)
 	@$(MAKE) --no-print-directory install PREFIX=$(E2E_PREFIX) >/dev/null
-	@chmod -R a+rX $(E2E_ROOT)
+	@chmod -R a+rX $(E2E_PREFIX)
 	@Tests/harness/setup.sh $(E2E_ROOT)
 	Tests/bench/run.sh $(E2E_ROOT) docs/benchmarks.md
 
