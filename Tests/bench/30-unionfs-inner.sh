@@ -11,8 +11,15 @@ if [ "${UNIONFS_BENCH_ON:-disk}" = tmpfs ]; then
     mount -t tmpfs -o size=3g,mode=0755 tmpfs "$W"
 fi
 cd "$W"
+# UNIONFS_BENCH_SCALE=issue: the sizes issue 03 names (512 MB files, 20,000
+# sibling directories, 20,000 lower files to delete); the default is scaled
+# down (256 MB, 5,000, 10,000) so that `make bench` stays short.
+if [ "${UNIONFS_BENCH_SCALE:-}" = issue ]; then BIG_MB=512 SIBLINGS=20000 MANY_DIRS=200
+else BIG_MB=256 SIBLINGS=5000 MANY_DIRS=100; fi
+MANY=$((MANY_DIRS * 100))
+num() { echo "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
 mkdir -p lower data json
-python3 - <<'PY'
+MANY_DIRS=$MANY_DIRS python3 - <<'PY'
 import os
 # ~14k small files in 700 directories (the "find"/"stat"/"ls -lR" tree)
 for d in range(700):
@@ -20,8 +27,8 @@ for d in range(700):
     os.makedirs(p, exist_ok=True)
     for f in range(20):
         with open(f"{p}/f{f}", "wb") as fh: fh.write(b"x" * (f * 37))
-# 10k files to delete (mass whiteouts)
-for d in range(100):
+# 10k (or 20k) files to delete (mass whiteouts)
+for d in range(int(os.environ["MANY_DIRS"])):
     p = f"lower/many/d{d}"
     os.makedirs(p, exist_ok=True)
     for f in range(100):
@@ -34,7 +41,7 @@ for d in range(100):
         with open(f"{p}/f{f}", "wb") as fh: fh.write(os.urandom(512))
 PY
 tar -C data -cf data/untar.tar src && rm -rf data/src
-dd if=/dev/urandom of=lower/big bs=1M count=256 status=none
+dd if=/dev/urandom of=lower/big bs=1M count=$BIG_MB status=none
 
 cat > lib.sh <<LIB
 W=$W; UNIONFS=$UNIONFS
@@ -87,15 +94,15 @@ row() { # label, prepare, command, runs
 row "find over 14k lower files" "true" "find tree >/dev/null" 5
 row "stat of each lower file" "true" "find tree -type f -print0 | xargs -0 stat -c %s >/dev/null" 5
 row "ls -lR of the lower tree" "true" "ls -lR tree >/dev/null" 5
-row "read a 256 MB lower file" "true" "cat big >/dev/null" 3
+row "read a $BIG_MB MB lower file" "true" "cat big >/dev/null" 3
 row "untar 5,000 files" "rm -rf \$M/u" "mkdir u && tar -C u -xf $W/data/untar.tar" 3
 row "rm -rf 5,000 new files" "rm -rf \$M/u; mkdir \$M/u && tar -C \$M/u -xf $W/data/untar.tar" "rm -rf u" 3
-row "write 256 MB + fsync" "rm -f \$M/w" "dd if=/dev/zero of=w bs=1M count=256 conv=fsync status=none" 3
+row "write $BIG_MB MB + fsync" "rm -f \$M/w" "dd if=/dev/zero of=w bs=1M count=$BIG_MB conv=fsync status=none" 3
 row "copy-up of a big lower file by append" "remount \$KIND" "echo x >> big" 3
 row "chmod of a big lower file" "remount \$KIND" "chmod 600 big" 3
 row "chown -R of the lower tree" "remount \$KIND" "chown -R 0:0 tree" 3
-row "mkdir 5,000 siblings, then find -delete" "rm -rf \$M/s" "mkdir s && cd s && seq 1 5000 | xargs mkdir && cd .. && find s -delete" 3
-row "rm -rf of 10,000 lower files (whiteouts)" "remount \$KIND" "rm -rf many" 3
+row "mkdir $(num $SIBLINGS) siblings, then find -delete" "rm -rf \$M/s" "mkdir s && cd s && seq 1 $SIBLINGS | xargs mkdir && cd .. && find s -delete" 3
+row "rm -rf of $(num $MANY) lower files (whiteouts)" "remount \$KIND" "rm -rf many" 3
 
 python3 - "$W" <<'PY'
 import json, os, sys

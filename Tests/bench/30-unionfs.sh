@@ -7,6 +7,7 @@
 # Scaled down to keep `make bench` to a few minutes on 2 cores: a 256 MB big
 # file (not 512 MB), 5,000 sibling directories (not 20,000: fuse-overlayfs
 # alone would take minutes) and 10,000 lower files for the mass-whiteout row.
+# UNIONFS_BENCH_SCALE=issue runs the sizes issue 03 names instead.
 set -euo pipefail
 ROOT=${1:?usage: 30-unionfs.sh E2E_ROOT}
 UNIONFS=$ROOT/prefix/bin/hutch-unionfs
@@ -25,14 +26,20 @@ echo "As $USER_NAME inside \`unshare -Urm\` (single-id namespace), the same data
 echo "a fresh mount per back end; hutch-unionfs and fuse-overlayfs with their default options,"
 echo "the kernel overlay with \`-o userxattr\`. Medians of 3 to 5 runs, each timed by \`hyperfine -N --runs 1\`;"
 echo "the back ends take turns run by run, the first of a turn rotating, so that the machine's drift over minutes stays out of the ratios."
-echo "Scaled down to keep the run short: 256 MB files, 5,000 sibling directories, 10,000 lower files for mass whiteouts."
+if [ "${UNIONFS_BENCH_SCALE:-}" = issue ]; then
+    echo "At the sizes issue 03 names (\`UNIONFS_BENCH_SCALE=issue\`): 512 MB files, 20,000 sibling directories, 20,000 lower files for mass whiteouts."
+else
+    echo "Scaled down to keep the run short: 256 MB files, 5,000 sibling directories, 10,000 lower files for mass whiteouts."
+fi
 echo "Run twice: with the layers on a tmpfs, which shows what each union filesystem itself costs,"
 echo "and on the machine's disk, where creating and deleting files costs the same under every back end."
 echo
 # UNIONFS_BENCH_ON=tmpfs|disk runs one of the two.
 for on in ${UNIONFS_BENCH_ON:-tmpfs disk}; do
     if [ "$(id -u)" = 0 ]; then
-        runuser -u "$USER_NAME" -- env UNIONFS_BENCH_ON=$on unshare -Urm bash "$WORK/inner.sh" "$WORK" "$UNIONFS"
+        runuser -u "$USER_NAME" -- env UNIONFS_BENCH_ON=$on UNIONFS_BENCH_SCALE="${UNIONFS_BENCH_SCALE:-}" \
+            UNIONFS_BENCH_ROWS="${UNIONFS_BENCH_ROWS:-}" UNIONFS_BENCH_KINDS="${UNIONFS_BENCH_KINDS:-hutch fuse-overlayfs kernel}" \
+            unshare -Urm bash "$WORK/inner.sh" "$WORK" "$UNIONFS"
     else
         UNIONFS_BENCH_ON=$on unshare -Urm bash "$WORK/inner.sh" "$WORK" "$UNIONFS"
     fi
