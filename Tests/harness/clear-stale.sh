@@ -56,9 +56,10 @@ done < <(mounts_below)
 
 if [ "$left" = 0 ] && [ -d "$ROOT/tmp" ]; then
     rm -rf "$ROOT/tmp" 2>/dev/null
-    if [ -d "$ROOT/tmp" ] && [ "$(id -u)" != 0 ] && command -v unshare >/dev/null; then
-        # Files a container wrote with mapped ids: removable inside a user namespace.
-        unshare -r rm -rf "$ROOT/tmp" 2>/dev/null
+    if [ -d "$ROOT/tmp" ] && [ -x "$ROOT/prefix/bin/hutch" ]; then
+        # Files a container wrote with subordinate ids: hutch's own remover
+        # (what the tests' Harness.removeTree uses too).
+        "$ROOT/prefix/bin/hutch" system rm-tree "$ROOT/tmp" 2>/dev/null
     fi
 fi
 exit "$left"
