@@ -38,7 +38,7 @@ echo
 for on in ${UNIONFS_BENCH_ON:-tmpfs disk}; do
     if [ "$(id -u)" = 0 ]; then
         runuser -u "$USER_NAME" -- env UNIONFS_BENCH_ON=$on UNIONFS_BENCH_SCALE="${UNIONFS_BENCH_SCALE:-}" \
-            UNIONFS_BENCH_ROWS="${UNIONFS_BENCH_ROWS:-}" UNIONFS_BENCH_KINDS="${UNIONFS_BENCH_KINDS:-hutch fuse-overlayfs kernel}" \
+            UNIONFS_BENCH_ROWS="${UNIONFS_BENCH_ROWS:-}" UNIONFS_BENCH_KINDS="${UNIONFS_BENCH_KINDS:-}" \
             unshare -Urm bash "$WORK/inner.sh" "$WORK" "$UNIONFS"
     else
         UNIONFS_BENCH_ON=$on unshare -Urm bash "$WORK/inner.sh" "$WORK" "$UNIONFS"
